@@ -1,0 +1,3 @@
+from lrplan.cli import main
+
+main()

@@ -1,0 +1,8 @@
+"""The ``lrplan`` command. Each command module registers its commands on import."""
+
+from lrplan.cli.app import app, console, err_console, fail, main
+
+# command modules (one per area); keep this list sorted
+from lrplan.cli import schedule_cmds  # noqa: E402,F401
+
+__all__ = ["app", "console", "err_console", "fail", "main"]
