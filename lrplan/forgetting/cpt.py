@@ -1,0 +1,343 @@
+"""Continual pre-training (CPT) law: old-domain and new-domain loss across a data switch.
+
+Wang, Tissue, Wang, Li, Zeng, "Learning Dynamics in Continual Pre-Training for Large Language
+Models" (ICML 2025, arXiv:2505.07796), Eq. 4, built on the momentum (annealing) law of Tissue et
+al. 2024 (arXiv:2408.11029)::
+
+    L(t) = L0 + A*(S1pt + S1cpt)^(-alpha) - C1*S2pt - C2*S2cpt + B*(1 - (1 + E*S1cpt)^(-beta))
+
+* Steps are 0-based optimizer steps; the loss logged at step t follows the update of step t, so
+  S1(t) = sum_{s<=t} eta_s (absolute LR, e.g. 1000 steps at 3e-3 give S1 = 3).
+* The switch step t0 is the first step trained on the new data. S1pt = S1(t0 - 1) and
+  S1cpt(t) = S1(t) - S1pt; before the switch S1pt = S1(t), S1cpt = 0, so the same law also
+  describes the pre-training phase.
+* S2 is the annealing area with momentum lambda (0.999): m_t = lambda*m_{t-1} + (eta_{t-1} - eta_t),
+  S2(t) = sum_{s<=t} m_s; S2pt = S2(t0 - 1), S2cpt(t) = S2(t) - S2pt (momentum carried over the
+  switch counts to the CPT phase). A re-warm makes S2cpt negative: the loss bump of re-warming.
+  With C1 = C2 and B = 0 the law is exactly the momentum law over the joined schedule.
+* The last term is the distribution shift: B > 0 for the old (pre-training) domain (forgetting),
+  B < 0 for the new (CPT) domain (adaptation). Fit each domain's validation loss separately
+  (``domain="pt"`` or ``"cpt"``).
+
+Extensions (``replay=True``, Eq. 8; ``size=True``, Eq. 7), with r = replay fraction of old data
+in the CPT batches and N = parameter count::
+
+    -C2*S2cpt*exp(a1*r)              (replay changes the annealing benefit)
+    shift * (1 - exp(-a2*(1 - r)))   (old domain: no forgetting at r = 1)
+    shift * (exp(a2*(1 - r)) - 1)    (new domain: no adaptation at r = 1)
+    -C1*S2pt*N^g1 - C2*S2cpt*N^g2 + F*N^(-g3)
+
+Fitting (paper App. C): Huber (delta 1e-3) on log loss, bounded, best of a start grid. The start
+grid is found by variable projection: for each value of the non-linear parameters on a grid the
+linear ones (L0, A, C1, C2, B, F) are solved by least squares, the best few seeds are refined.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from lrplan import _io
+from lrplan.errors import ConfigError, FitError, LoadError, LrplanWarning
+from lrplan.forgetting._fit import huber_fit, r2_score, read_json
+
+DOMAINS = ("pt", "cpt")
+
+
+def annealing_areas(lr: np.ndarray, lam: float = 0.999) -> tuple[np.ndarray, np.ndarray]:
+    """Per-step S1(t) = sum_{s<=t} eta_s and S2(t) = sum_{s<=t} m_s (momentum law, Tissue et al.)."""
+    from scipy.signal import lfilter
+
+    lr = np.asarray(lr, dtype=np.float64)
+    drops = np.concatenate([[0.0], lr[:-1] - lr[1:]])
+    m = lfilter([1.0], [1.0, -lam], drops)
+    return np.cumsum(lr), np.cumsum(m)
+
+
+@dataclass
+class ContinualRun:
+    """One training run with a data switch, as the CPT law sees it.
+
+    Attributes:
+        lr: absolute LR of every step 0..T-1 (pre-training followed by continual training).
+        switch: first step trained on the new data (0 < switch < T).
+        steps: steps at which ``loss`` was evaluated (0-based, < T).
+        loss: validation loss in nats on one domain at those steps (empty for prediction only).
+        replay: fraction r in [0, 1] of old-domain data in the batches after the switch.
+        params: model parameter count N (needed by the size extension).
+        name: label for reports.
+    """
+
+    lr: np.ndarray
+    switch: int
+    steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    loss: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    replay: float = 0.0
+    params: float | None = None
+    name: str = "run"
+
+    def __post_init__(self):
+        self.lr = np.asarray(self.lr, dtype=np.float64).ravel()
+        self.steps = np.asarray(self.steps, dtype=np.int64).ravel()
+        self.loss = np.asarray(self.loss, dtype=np.float64).ravel()
+        T = self.lr.size
+        if T < 2:
+            raise ConfigError(f"{self.name}: the LR array needs at least 2 steps")
+        if not np.all(np.isfinite(self.lr)) or np.any(self.lr < 0):
+            raise ConfigError(f"{self.name}: the LR array has NaN/inf or negative values")
+        if int(self.switch) != self.switch or not 0 < self.switch < T:
+            raise ConfigError(f"{self.name}: switch step {self.switch} is outside the run (must be in 1..{T - 1} for {T} steps)")
+        self.switch = int(self.switch)
+        if not 0.0 <= float(self.replay) <= 1.0 or not np.isfinite(self.replay):
+            raise ConfigError(f"{self.name}: replay fraction {self.replay} is outside [0, 1]")
+        self.replay = float(self.replay)
+        if self.loss.size and self.loss.size != self.steps.size:
+            raise ConfigError(f"{self.name}: {self.steps.size} steps but {self.loss.size} loss values")
+        if self.steps.size and (self.steps.min() < 0 or self.steps.max() >= T):
+            raise ConfigError(f"{self.name}: evaluation steps must lie in 0..{T - 1}")
+        if self.loss.size and (not np.all(np.isfinite(self.loss)) or np.any(self.loss <= 0)):
+            raise ConfigError(f"{self.name}: loss values must be finite and > 0 nats")
+        if self.params is not None and not self.params > 0:
+            raise ConfigError(f"{self.name}: params (model size N) must be > 0")
+
+    def areas(self, steps=None, lam: float = 0.999) -> dict[str, np.ndarray]:
+        """S1pt, S1cpt, S2pt, S2cpt at ``steps`` (default: the evaluation steps)."""
+        steps = self.steps if steps is None else np.asarray(steps, dtype=np.int64)
+        s1, s2 = annealing_areas(self.lr, lam)
+        t0 = self.switch
+        after = steps >= t0
+        s1pt = np.where(after, s1[t0 - 1], s1[steps])
+        s2pt = np.where(after, s2[t0 - 1], s2[steps])
+        return {"S1pt": s1pt, "S1cpt": s1[steps] - s1pt, "S2pt": s2pt, "S2cpt": s2[steps] - s2pt}
+
+
+def _nonlinear_names(replay: bool, size: bool) -> list[str]:
+    return ["alpha", "E", "beta"] + (["a1", "a2"] if replay else []) + (["g1", "g2", "g3"] if size else [])
+
+
+def _linear_names(size: bool) -> list[str]:
+    return ["L0", "A", "C1", "C2", "B"] + (["F"] if size else [])
+
+
+class CPTLaw:
+    """Continual pre-training law for one domain's validation loss (see module docstring).
+
+    Args:
+        domain: ``"pt"`` (old data: forgetting, B > 0 expected) or ``"cpt"`` (new data, B < 0).
+        replay: fit the replay-ratio extension (needs runs with at least two replay fractions).
+        size: fit the model-size extension (needs runs with ``params`` of at least two sizes).
+        lam: momentum of the annealing area (0.999 as in the paper).
+        delta: Huber delta on log loss.
+        skip: steps right after the switch left out of the fit (stability gap / re-warm transient).
+
+    Fitted attributes: ``params_`` (dict, absolute-LR units), ``r2_`` (on loss), ``huber_``
+    (mean Huber on log loss), ``n_points_``, ``n_runs_``.
+
+    >>> from lrplan.schedules import parse
+    >>> lr = parse("constant:peak=3e-3,steps=400 + cosine:peak=3e-3,floor=3e-4,warmup=20,steps=400").array()
+    >>> run = ContinualRun(lr, switch=400, steps=np.arange(50, 800, 10))
+    >>> law = CPTLaw("pt")
+    >>> law.params_ = dict(L0=1.5, A=0.5, alpha=0.5, C1=0.3, C2=0.3, B=0.3, E=30.0, beta=0.2)
+    >>> bool(law.predict(run)[-1] > law.predict(run)[30])  # loss on the old domain after the switch
+    True
+    """
+
+    def __init__(self, domain: str = "pt", replay: bool = False, size: bool = False, lam: float = 0.999,
+                 delta: float = 1e-3, skip: int = 0):
+        if domain not in DOMAINS:
+            raise ConfigError(f"domain: must be 'pt' (old data) or 'cpt' (new data), got {domain!r}")
+        if not 0.0 < lam < 1.0:
+            raise ConfigError(f"lam: momentum must be in (0, 1), got {lam}")
+        self.domain, self.replay, self.size, self.lam, self.delta, self.skip = domain, bool(replay), bool(size), float(lam), float(delta), int(skip)
+
+    # -- model -------------------------------------------------------------------
+    def _columns(self, ar: dict, r: np.ndarray, N: np.ndarray, nl: dict) -> dict[str, np.ndarray]:
+        """Columns of the linear parameters for given non-linear parameters."""
+        s1 = ar["S1pt"] + ar["S1cpt"]
+        with np.errstate(all="ignore"):
+            shift = 1.0 - np.power(1.0 + nl["E"] * ar["S1cpt"], -nl["beta"])
+            c2 = -ar["S2cpt"]
+            c1 = -ar["S2pt"]
+            if self.replay:
+                c2 = c2 * np.exp(nl["a1"] * r)
+                shift = shift * ((1.0 - np.exp(-nl["a2"] * (1.0 - r))) if self.domain == "pt" else (np.exp(nl["a2"] * (1.0 - r)) - 1.0))
+            cols = {"L0": np.ones_like(s1), "A": np.power(s1, -nl["alpha"]), "C1": c1, "C2": c2, "B": shift}
+            if self.size:
+                cols["C1"] = c1 * np.power(N, nl["g1"])
+                cols["C2"] = c2 * np.power(N, nl["g2"])
+                cols["F"] = np.power(N, -nl["g3"])
+        return cols
+
+    def _stack(self, runs: Sequence[ContinualRun], use_loss: bool):
+        ars, rs, Ns, ys = [], [], [], []
+        for run in runs:
+            steps, loss = run.steps, run.loss
+            s1 = np.cumsum(run.lr)[steps]
+            keep = s1 > 0
+            if use_loss and self.skip:
+                keep &= ~((steps >= run.switch) & (steps < run.switch + self.skip))
+            ar = run.areas(steps[keep], self.lam)
+            ars.append(ar)
+            rs.append(np.full(int(keep.sum()), run.replay))
+            if self.size and run.params is None:
+                raise ConfigError(f"{run.name}: the size extension needs params (model size N) for every run")
+            Ns.append(np.full(int(keep.sum()), run.params if run.params is not None else 1.0))
+            ys.append(loss[keep] if use_loss else np.zeros(int(keep.sum())))
+        ar = {k: np.concatenate([a[k] for a in ars]) for k in ars[0]}
+        return ar, np.concatenate(rs), np.concatenate(Ns), np.concatenate(ys)
+
+    def _eval(self, ar, r, N, params) -> np.ndarray:
+        cols = self._columns(ar, r, N, params)
+        return sum(params[k] * cols[k] for k in cols)
+
+    # -- fit / predict -------------------------------------------------------------
+    def fit(self, runs: Sequence[ContinualRun]) -> "CPTLaw":
+        """Fit the law to the evaluation losses of ``runs`` (all on this law's domain)."""
+        runs = list(runs)
+        if not runs:
+            raise FitError("cpt fit: no runs given")
+        for run in runs:
+            if run.loss.size == 0:
+                raise FitError(f"cpt fit: run {run.name!r} has no loss values")
+            if not np.any(run.steps >= run.switch):
+                raise FitError(f"cpt fit: run {run.name!r} has no evaluation after its switch step {run.switch}")
+        if self.replay and len({r.replay for r in runs}) < 2:
+            raise FitError("cpt fit: the replay extension needs runs with at least two different replay fractions")
+        if self.size and len({r.params for r in runs}) < 2:
+            raise FitError("cpt fit: the size extension needs runs of at least two model sizes (params)")
+        ar, r, N, y = self._stack(runs, use_loss=True)
+        lin, nln = _linear_names(self.size), _nonlinear_names(self.replay, self.size)
+        if y.size < len(lin) + len(nln) + 2:
+            raise FitError(f"cpt fit: {y.size} usable points for {len(lin) + len(nln)} parameters")
+        logy = np.log(y)
+        seeds = self._seeds(ar, r, N, y)
+        is_log = np.array([n == "E" for n in lin + nln])
+        lo = {"L0": 1e-6, "A": 0.0, "alpha": 0.01, "E": np.log(1e-6), "beta": 1e-3, "a1": -20.0, "a2": 1e-3,
+              "g1": -2.0, "g2": -2.0, "g3": 0.0}
+        hi = {"alpha": 3.0, "E": np.log(1e9), "beta": 3.0, "a1": 20.0, "a2": 30.0, "g1": 2.0, "g2": 2.0, "g3": 2.0,
+              "L0": float(y.min())}
+        names = lin + nln
+        lower = [lo.get(n, -np.inf) for n in names]
+        upper = [hi.get(n, np.inf) for n in names]
+
+        def unpack(x):
+            return dict(zip(names, np.where(is_log, np.exp(x), x)))
+
+        def res(x):
+            p = unpack(x)
+            with np.errstate(all="ignore"):
+                pred = self._eval(ar, r, N, p)
+                out = np.log(np.where(pred > 0, pred, np.nan)) - logy
+            return np.where(np.isfinite(out), out, 10.0)
+
+        starts = [[s[n] if n != "E" else np.log(s[n]) for n in names] for s in seeds]
+        x, cost = huber_fit(res, starts, lower, upper, self.delta, what=f"cpt law ({self.domain})")
+        self.params_ = {k: float(v) for k, v in unpack(x).items()}
+        pred = self._eval(ar, r, N, self.params_)
+        self.r2_ = r2_score(y, pred)
+        self.huber_ = float(cost / y.size)
+        self.n_points_, self.n_runs_ = int(y.size), len(runs)
+        B = self.params_["B"]
+        if (self.domain == "pt" and B < 0) or (self.domain == "cpt" and B > 0):
+            warnings.warn(LrplanWarning(
+                f"cpt law ({self.domain}): fitted shift B = {B:.3g} has the unexpected sign "
+                f"({'forgetting' if self.domain == 'pt' else 'adaptation'} expected); check the domain"), stacklevel=2)
+        return self
+
+    def _seeds(self, ar, r, N, y, keep: int = 4) -> list[dict]:
+        """Best few (linear + non-linear) parameter sets from a variable-projection grid search."""
+        s1c = ar["S1cpt"][ar["S1cpt"] > 0]
+        e0 = 1.0 / float(np.median(s1c)) if s1c.size else 1.0
+        axes = {"alpha": [0.2, 0.35, 0.5, 0.7, 1.0], "E": list(e0 * np.array([0.03, 0.3, 3.0, 30.0, 300.0])),
+                "beta": [0.1, 0.3, 0.8], "a1": [0.0], "a2": [0.5, 2.0, 6.0], "g1": [0.0], "g2": [0.0], "g3": [0.1]}
+        nln = _nonlinear_names(self.replay, self.size)
+        lin = _linear_names(self.size)
+        w = 1.0 / y  # least squares on loss / y ~ log loss
+        scored = []
+        for combo in np.array(np.meshgrid(*[axes[n] for n in nln], indexing="ij")).reshape(len(nln), -1).T:
+            nl = dict(zip(nln, combo))
+            cols = self._columns(ar, r, N, nl)
+            X = np.column_stack([cols[k] for k in lin])
+            if not np.all(np.isfinite(X)):
+                continue
+            coef, *_ = np.linalg.lstsq(X * w[:, None], y * w, rcond=None)
+            rss = float(np.sum(((X @ coef - y) * w) ** 2))
+            p = dict(zip(lin, coef), **nl)
+            p["L0"] = float(np.clip(p["L0"], 1e-3, y.min() * 0.999))
+            p["A"] = float(max(p["A"], 1e-6))
+            scored.append((rss, p))
+        if not scored:
+            raise FitError(f"cpt law ({self.domain}): no finite start (check the LR arrays)")
+        scored.sort(key=lambda t: t[0])
+        return [p for _, p in scored[:keep]]
+
+    def _check(self):
+        if not hasattr(self, "params_"):
+            raise FitError("cpt law is not fitted yet; call fit() or load a fitted law")
+
+    def predict(self, run: ContinualRun, steps=None) -> np.ndarray:
+        """Predicted loss (nats) of this law's domain for ``run`` at ``steps`` (default: the
+        run's evaluation steps; steps with S1 = 0, e.g. step 0 of a warmup from 0, give NaN)."""
+        self._check()
+        steps = run.steps if steps is None else np.asarray(steps, dtype=np.int64)
+        if steps.size and (steps.min() < 0 or steps.max() >= run.lr.size):
+            raise ConfigError(f"{run.name}: prediction steps must lie in 0..{run.lr.size - 1}")
+        if self.size and run.params is None:
+            raise ConfigError(f"{run.name}: this law has the size extension; give params (model size N)")
+        ar = run.areas(steps, self.lam)
+        r = np.full(steps.size, run.replay)
+        N = np.full(steps.size, run.params if run.params is not None else 1.0)
+        out = self._eval(ar, r, N, self.params_)
+        return np.where(ar["S1pt"] + ar["S1cpt"] > 0, out, np.nan)
+
+    def shift(self, run: ContinualRun, steps=None) -> np.ndarray:
+        """The distribution-shift term alone (nats): forgetting (> 0) or adaptation (< 0)."""
+        self._check()
+        steps = run.steps if steps is None else np.asarray(steps, dtype=np.int64)
+        ar = run.areas(steps, self.lam)
+        zero = {k: 0.0 for k in _linear_names(self.size)}
+        p = {**self.params_, **zero, "B": self.params_["B"]}
+        r = np.full(steps.size, run.replay)
+        N = np.full(steps.size, run.params if run.params is not None else 1.0)
+        return self._columns(ar, r, N, p)["B"] * self.params_["B"]
+
+    # -- persistence -------------------------------------------------------------
+    def to_dict(self) -> dict:
+        self._check()
+        return {"law": "cpt", "domain": self.domain, "replay": self.replay, "size": self.size, "lam": self.lam,
+                "delta": self.delta, "skip": self.skip, "units": {"lr": "absolute", "S1": "sum of absolute LR over steps"},
+                "params": self.params_,
+                "metrics": {"r2": self.r2_, "huber": self.huber_, "n_points": self.n_points_, "n_runs": self.n_runs_}}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CPTLaw":
+        if d.get("law") != "cpt" or "params" not in d:
+            raise LoadError("cpt law JSON: missing 'law': 'cpt' or 'params'")
+        law = cls(d.get("domain", "pt"), d.get("replay", False), d.get("size", False), d.get("lam", 0.999),
+                  d.get("delta", 1e-3), d.get("skip", 0))
+        need = set(_linear_names(law.size) + _nonlinear_names(law.replay, law.size))
+        missing = need - set(d["params"])
+        if missing:
+            raise LoadError(f"cpt law JSON: params missing {', '.join(sorted(missing))}")
+        law.params_ = {k: float(v) for k, v in d["params"].items()}
+        m = d.get("metrics", {})
+        law.r2_, law.huber_ = m.get("r2", float("nan")), m.get("huber", float("nan"))
+        law.n_points_, law.n_runs_ = m.get("n_points", 0), m.get("n_runs", 0)
+        return law
+
+    def save(self, path) -> Path:
+        return _io.write_json(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path) -> "CPTLaw":
+        return cls.from_dict(read_json(path, "cpt law"))
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "params_"):
+            return f"CPTLaw({self.domain!r}, unfitted)"
+        ps = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return f"CPTLaw({self.domain!r}, {ps}, R2={self.r2_:.4f})"

@@ -1,0 +1,202 @@
+"""Forgetting clocks, forgetting-curve families and the continual pre-training law."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from lrplan.errors import ConfigError, FitError, LoadError, LrplanWarning
+from lrplan.forgetting import CPTLaw, ContinualRun, ForgettingLaw, compare, elapsed, forgetting_curve
+from lrplan.schedules import parse
+
+# --- clocks -----------------------------------------------------------------------------------
+
+
+def test_clocks_count_from_the_event_step():
+    lr = np.array([1e-3, 2e-3, 3e-3, 4e-3, 5e-3])
+    np.testing.assert_array_equal(elapsed([1, 2, 4], 1, "steps"), [0, 1, 3])
+    # LR area since step 1: the updates of steps 2..t
+    np.testing.assert_allclose(elapsed([1, 2, 4], 1, "lr_area", lr=lr), [0, 3e-3, 12e-3])
+    tokens = np.arange(5) * 1024.0
+    np.testing.assert_array_equal(elapsed([3], 1, "tokens", tokens=tokens), [2048.0])
+    wd = elapsed([3], 1, "wd", lr=lr, weight_decay=0.1)
+    assert wd[0] == pytest.approx(-np.log1p(-3e-4) - np.log1p(-4e-4))
+
+
+@pytest.mark.parametrize("kwargs, msg", [
+    (dict(steps=[0], t0=1, clock="steps"), "before the event"),
+    (dict(steps=[3], t0=1, clock="lr_area"), "needs a per-step LR"),
+    (dict(steps=[3], t0=1, clock="hours"), "unknown clock"),
+    (dict(steps=[9], t0=1, clock="lr_area", lr=np.ones(5)), "past it"),
+])
+def test_clock_errors(kwargs, msg):
+    with pytest.raises(ConfigError, match=msg):
+        elapsed(**kwargs)
+
+
+# --- families ---------------------------------------------------------------------------------
+
+TAU = np.linspace(0.0, 4.0, 300)  # LR area since the switch (raw LR units)
+SAT = dict(B=0.366, E=28.0, beta=0.189)  # Wang et al. 2025, Fig. 3, PT set
+
+
+def test_saturating_family_recovers_the_published_shift_term():
+    y = forgetting_curve("saturating", TAU, SAT)
+    law = ForgettingLaw("saturating", clock="lr_area").fit(TAU, y)
+    assert law.params_ == pytest.approx(SAT, rel=1e-4)
+    assert law.r2_ == pytest.approx(1.0)
+    # the reference's illustration: 0.110 / 0.172 / 0.196 / 0.216 nats at S1cpt = 0.2, 1, 2, 4
+    np.testing.assert_allclose(law.predict([0.2, 1, 2, 4]), [0.110, 0.172, 0.196, 0.216], atol=6e-4)
+    assert law.half_life() == pytest.approx((2 ** (1 / 0.189) - 1) / 28.0, rel=1e-3)
+
+
+@pytest.mark.parametrize("family, params, origin", [
+    ("log", dict(a=-0.2, b=0.9), 1.0),
+    ("power", dict(b=0.8, c=-0.3), 1.0),
+    ("shifted_power", dict(m=1.0, h=5.0, f=0.4), 1.0),
+    ("exponential", dict(B=-0.7, k=1.3), 1.0),
+])
+def test_each_family_recovers_its_own_parameters(family, params, origin):
+    tau = np.linspace(0.05, 10, 200)
+    law = ForgettingLaw(family, origin=origin).fit(tau, forgetting_curve(family, tau, params, origin))
+    assert law.params_ == pytest.approx(params, rel=1e-3)
+
+
+def test_compare_prefers_the_power_shift_over_the_exponential_on_held_out_tau():
+    rng = np.random.default_rng(0)
+    y = forgetting_curve("saturating", TAU, SAT) + rng.normal(0, 0.002, TAU.size)
+    table = compare(TAU, y, holdout=0.3, clock="lr_area")
+    rows = table.set_index("family")
+    assert rows.loc["saturating", "rmse_heldout"] < 0.004
+    assert rows.loc["exponential", "rmse_heldout"] > 3 * rows.loc["saturating", "rmse_heldout"]
+    assert rows.loc["saturating", "bic"] < rows.loc["exponential", "bic"]
+    assert list(table.columns[:3]) == ["family", "n_params", "r2_fit"]
+
+
+def test_mixture_of_exponentials_spreads_over_decades_only_for_a_power_law():
+    power = ForgettingLaw("mixture").fit(TAU, forgetting_curve("saturating", TAU, SAT))
+    single = ForgettingLaw("mixture").fit(TAU, forgetting_curve("exponential", TAU, dict(B=0.3, k=2.0)))
+    assert power.rate_span_decades_ > 2.0
+    assert single.rate_span_decades_ < 1.0
+    assert power.r2_ > 0.9999 and single.r2_ > 0.9999
+
+
+def test_forgetting_law_json_round_trip(tmp_path):
+    law = ForgettingLaw("saturating", clock="lr_area").fit(TAU, forgetting_curve("saturating", TAU, SAT))
+    law.save(tmp_path / "f.json")
+    back = ForgettingLaw.load(tmp_path / "f.json")
+    np.testing.assert_allclose(back.predict(TAU), law.predict(TAU))
+    assert back.clock == "lr_area" and json.loads((tmp_path / "f.json").read_text())["law"] == "forgetting"
+
+
+def test_family_errors():
+    with pytest.raises(FitError, match="unknown forgetting family"):
+        ForgettingLaw("hyperbolic")
+    with pytest.raises(FitError, match="not fitted"):
+        ForgettingLaw("log").predict([1.0])
+    with pytest.raises(FitError, match="usable point"):
+        ForgettingLaw("saturating").fit([0, 1], [0, 0.1])
+    with pytest.raises(FitError, match="negative clock"):
+        ForgettingLaw("exponential").fit([-1, 0, 1, 2, 3], [0, 0, 0.1, 0.2, 0.3])
+
+
+# --- CPT law ----------------------------------------------------------------------------------
+
+PT = "wsd:peak=3e-3,warmup=20,cooldown=0.2,floor=3e-4,steps=600"
+TRUE = dict(L0=1.5, A=0.5, alpha=0.5, C1=0.3, C2=0.3, B=0.3, E=30.0, beta=0.2)
+
+
+def _run(cpt_spec, name, params=TRUE, domain="pt", noise=1e-3, replay=0.0, seed=0):
+    lr = parse(f"{PT} + {cpt_spec}").array()
+    run = ContinualRun(lr, switch=600, steps=np.arange(10, lr.size, 10), name=name, replay=replay)
+    law = CPTLaw(domain, replay="a1" in params)
+    law.params_ = dict(params)
+    run.loss = law.predict(run) * (1 + np.random.default_rng(seed).normal(0, noise, run.steps.size))
+    return run
+
+
+def test_cpt_law_without_shift_is_the_momentum_law_of_the_joined_schedule():
+    lr = parse(f"{PT} + cosine:peak=2e-3,floor=2e-4,warmup=30,steps=400").array()
+    run = ContinualRun(lr, switch=600, steps=np.arange(1, 1000))
+    law = CPTLaw("pt")
+    law.params_ = dict(TRUE, C2=TRUE["C1"], B=0.0)
+    m, s2, s1 = 0.0, [], np.cumsum(lr)
+    acc = 0.0
+    for t in range(lr.size):  # literal recursion of Tissue et al.
+        m = 0.999 * m + (lr[t - 1] - lr[t] if t else 0.0)
+        acc += m
+        s2.append(acc)
+    expect = 1.5 + 0.5 * s1[1:] ** -0.5 - 0.3 * np.array(s2[1:])
+    np.testing.assert_allclose(law.predict(run), expect, rtol=1e-12)
+
+
+def test_cpt_law_fitted_on_two_schedules_predicts_a_third():
+    fit_runs = [_run("cosine:peak=3e-3,floor=3e-4,warmup=20,steps=600", "rewarm-full"),
+                _run("cosine:peak=1e-3,floor=1e-4,warmup=20,steps=600", "rewarm-third", seed=1)]
+    held = _run("wsd:peak=2e-3,floor=2e-4,warmup=20,cooldown=0.3,steps=600", "wsd-2e-3", noise=0.0)
+    law = CPTLaw("pt").fit(fit_runs)
+    assert law.params_["B"] == pytest.approx(0.3, rel=0.2)
+    pred = law.predict(held)
+    assert np.max(np.abs(pred / held.loss - 1)) < 3e-3
+    assert abs(pred[-1] / held.loss[-1] - 1) < 1e-3
+    assert law.r2_ > 0.99 and law.n_runs_ == 2
+    # the shift term alone is the forgetting: 0 before the switch, rising after it
+    sh = law.shift(held, steps=[599, 610, 700, 1199])
+    assert sh[0] == 0 and 0 < sh[1] < sh[2] < sh[3]
+
+
+def test_cpt_domain_adaptation_has_negative_shift_and_sign_check_warns():
+    params = dict(TRUE, B=-0.4, E=300.0, beta=0.15)
+    runs = [_run("cosine:peak=3e-3,floor=3e-4,warmup=20,steps=600", "a", params, "cpt"),
+            _run("cosine:peak=1e-3,floor=1e-4,warmup=20,steps=600", "b", params, "cpt", seed=1)]
+    law = CPTLaw("cpt").fit(runs)
+    assert law.params_["B"] == pytest.approx(-0.4, rel=0.15)
+    with pytest.warns(LrplanWarning, match="unexpected sign"):
+        CPTLaw("pt").fit(runs)
+
+
+def test_replay_extension_follows_the_replay_fraction():
+    params = dict(TRUE, a1=0.2, a2=3.0)
+    runs = [_run("cosine:peak=3e-3,floor=3e-4,warmup=20,steps=600", f"r{r}", params, replay=r, seed=i)
+            for i, r in enumerate([0.0, 0.05, 0.25])]
+    law = CPTLaw("pt", replay=True).fit(runs)
+    held = _run("cosine:peak=3e-3,floor=3e-4,warmup=20,steps=600", "r0.5", params, replay=0.5, noise=0.0)
+    assert abs(law.predict(held)[-1] / held.loss[-1] - 1) < 2e-3
+    forgetting = [law.shift(_run("constant:peak=3e-3,steps=600", "x", params, replay=r), steps=[1199])[0]
+                  for r in (0.0, 0.05, 0.25, 1.0)]
+    assert forgetting[0] > forgetting[1] > forgetting[2] > forgetting[3] == 0.0
+
+
+def test_size_extension_needs_two_sizes_and_params():
+    run = _run("constant:peak=3e-3,steps=600", "a")
+    with pytest.raises(FitError, match="two model sizes"):
+        CPTLaw("pt", size=True).fit([run])
+    with pytest.raises(FitError, match="two different replay"):
+        CPTLaw("pt", replay=True).fit([run])
+
+
+@pytest.mark.parametrize("kwargs, msg", [
+    (dict(switch=0), "switch step 0 is outside the run"),
+    (dict(switch=1200), "switch step 1200 is outside the run"),
+    (dict(switch=600, replay=1.5), r"replay fraction 1.5 is outside \[0, 1\]"),
+    (dict(switch=600, replay=-0.1), "outside"),
+    (dict(switch=600, steps=[5, 2000], loss=[3.0, 2.0]), "evaluation steps"),
+])
+def test_continual_run_rejects_bad_input(kwargs, msg):
+    lr = parse(f"{PT} + constant:peak=3e-3,steps=600").array()
+    with pytest.raises(ConfigError, match=msg):
+        ContinualRun(lr, name="run-a", **kwargs)
+
+
+def test_cpt_law_json_round_trip(tmp_path):
+    law = CPTLaw("pt")
+    law.params_, law.r2_, law.huber_, law.n_points_, law.n_runs_ = dict(TRUE), 0.99, 1e-7, 100, 2
+    law.save(tmp_path / "cpt.json")
+    back = CPTLaw.load(tmp_path / "cpt.json")
+    run = _run("constant:peak=3e-3,steps=600", "a", noise=0.0)
+    np.testing.assert_array_equal(back.predict(run), law.predict(run))
+    d = json.loads((tmp_path / "cpt.json").read_text())
+    del d["params"]["beta"]
+    with pytest.raises(LoadError, match="missing beta"):
+        CPTLaw.from_dict(d)
