@@ -51,3 +51,11 @@ def test_schedule_list(capsys):
     out = capsys.readouterr().out
     for fam in ("wsd", "cosine", "rsqrt", "power", "onecycle", "infinite"):
         assert fam in out
+
+
+def test_usage_errors_are_one_line_exit_2(capsys):
+    for argv in (["schedule", "show"], ["schedule", "show", "cosine:peak=1", "--bogus"], ["nonexistent"],
+                 ["schedule", "show", "cosine:peak=1", "--steps", "abc"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and err.startswith("error:"), err

@@ -44,8 +44,6 @@ def fail(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point. Returns/exits with 0 on success, 2 on bad input."""
-    import click
-
     warnings.showwarning = _show_warning
     warnings.simplefilter("default", LrplanWarning)
     args = sys.argv[1:] if argv is None else list(argv)
@@ -56,12 +54,19 @@ def main(argv: list[str] | None = None) -> int:
     except LrplanError as e:
         err_console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
         code = 2
-    except click.exceptions.ClickException as e:  # usage errors: exit code 2
-        e.show()
-        code = e.exit_code
-    except click.exceptions.Exit as e:
-        code = e.exit_code
-    except click.exceptions.Abort:
+    except typer.TyperException as e:  # usage errors (typer's click): exit code 2
+        if type(e).__name__ == "NoArgsIsHelpError":
+            e.show()  # prints the help text
+        else:
+            fmt = getattr(e, "format_message", None)
+            msg = " ".join((fmt() if fmt else str(e)).split())
+            ctx = getattr(e, "ctx", None)
+            where = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            err_console.print(f"[red]error:[/red] {msg}{where}", highlight=False, soft_wrap=True)
+        code = getattr(e, "exit_code", 2)
+    except typer.Exit as e:
+        code = getattr(e, "exit_code", 0)
+    except typer.Abort:
         err_console.print("aborted")
         code = 130
     except KeyboardInterrupt:
