@@ -1,0 +1,1 @@
+"""Loss-curve laws (placeholder while the package is being built)."""

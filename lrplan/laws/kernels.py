@@ -1,0 +1,391 @@
+"""O(T) schedule features shared by the loss laws (and by forgetting/planning code).
+
+All functions take the LR at every optimizer step 0..T-1 (``lr``, float64). Units follow the
+input: pass absolute LR to get absolute areas, peak-normalised LR (``lr / peak``) to get areas in
+"peak steps". The laws fit on peak-normalised LR.
+
+* :func:`lr_area` -- S1(t) = sum_{tau<=t} eta_tau, the forward LR area, warmup included (the
+  multi-power-law code's convention; Luo et al. 2025, arXiv:2503.12811).
+* :func:`momentum_s2` -- the annealing area of the momentum / LR-annealing law (Tissue et al.
+  2024, arXiv:2408.11029): m_i = lambda*m_{i-1} + (eta_{i-1} - eta_i), S2(t) = sum_{i<=t} m_i
+  (optionally LR-weighted: sum m_i*eta_i^eps), computed with a first-order recursive filter; and
+  its derivative in lambda (:func:`momentum_s2_dlam`).
+* :func:`drop_terms` / :func:`mpl_drop` -- the multi-power-law loss-drop term
+
+      LD(s) = sum_{k=1..s} (eta_{k-1} - eta_k) * (1 - (1 + C*eta_k^(-gamma)*S_k(s))^(-beta)),
+      S_k(s) = sum_{tau=k..s} eta_tau,
+
+  without the naive O(T^2) double sum. Only steps where the LR changes contribute (constant
+  stretches collapse). :func:`drop_terms` builds, once per (schedule, evaluation steps), a flat list
+  of (row, weight, log eta, area offset) terms; :func:`mpl_drop` evaluates LD (and its gradient in
+  C, beta, gamma) on them, so a fit re-evaluates the law cheaply for every parameter vector.
+
+  ``exact`` terms are the change points themselves. ``fast`` terms keep the last ``near`` change
+  points before each evaluation step exact and merge older ones into blocks whose length is at
+  most 1/``near`` of their distance to the evaluation step (a geometric far field: O(near*log T)
+  terms per evaluation step). Positive and negative LR changes are merged separately; a merged
+  block acts as one change point at its drop-weighted mean area offset and geometric-mean LR, which
+  makes the error second order in the block's relative width (about 1e-7 nats at ``near=32`` on the
+  bundled schedules; :func:`mpl_drop_exact` is the reference the tests compare against).
+  :func:`mpl_drop_every_step` evaluates all T steps of long schedules by interpolating the
+  smooth far field in the LR area over chunks of steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import lfilter
+
+#: LR values below this fraction of the largest LR are treated as this fraction in eta^(-gamma)
+#: (a schedule that decays to exactly 0 would otherwise give 0 * inf).
+ETA_FLOOR = 1e-12
+
+
+def _as_lr(lr) -> np.ndarray:
+    a = np.asarray(lr, dtype=np.float64).ravel()
+    if a.size == 0:
+        raise ValueError("the LR array is empty")
+    return a
+
+
+def lr_area(lr) -> np.ndarray:
+    """S1(t) = sum_{tau=0..t} eta_tau for every step t (same units as ``lr`` times steps)."""
+    return np.cumsum(_as_lr(lr))
+
+
+def lr_drops(lr) -> np.ndarray:
+    """d_t = eta_{t-1} - eta_t (d_0 = 0): positive where the LR decreases."""
+    lr = _as_lr(lr)
+    d = np.zeros_like(lr)
+    d[1:] = lr[:-1] - lr[1:]
+    return d
+
+
+def momentum_m(lr, lam: float) -> np.ndarray:
+    """The LR-annealing momentum m_i = lam*m_{i-1} + (eta_{i-1} - eta_i), m_0 = 0."""
+    return lfilter([1.0], [1.0, -float(lam)], lr_drops(lr))
+
+
+def momentum_s2(lr, lam: float = 0.999, eps: float = 0.0) -> np.ndarray:
+    """Annealing area S2(t) = sum_{i<=t} m_i * eta_i^eps (eps = 0: the original law).
+
+    Each LR drop Delta at step k adds Delta*(1 - lam^(t-k+1))/(1 - lam) to S2(t) (it ramps in with
+    time constant 1/(1 - lam) steps). LR increases (warmup, re-warmup) are negative drops.
+    """
+    lr = _as_lr(lr)
+    m = momentum_m(lr, lam)
+    if eps:
+        m = m * np.power(np.maximum(lr, 0.0), eps)
+    return np.cumsum(m)
+
+
+def momentum_s2_dlam(lr, lam: float = 0.999, eps: float = 0.0) -> np.ndarray:
+    """d S2(t) / d lam (for fitting lambda with analytic gradients)."""
+    lr = _as_lr(lr)
+    m = momentum_m(lr, lam)
+    prev = np.zeros_like(m)
+    prev[1:] = m[:-1]
+    q = lfilter([1.0], [1.0, -float(lam)], prev)  # q_i = m_{i-1} + lam*q_{i-1}
+    if eps:
+        q = q * np.power(np.maximum(lr, 0.0), eps)
+    return np.cumsum(q)
+
+
+# ----------------------------------------------------------------------------------------------
+# multi-power-law loss drop
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class DropTerms:
+    """Flat terms of the MPL loss-drop sum for fixed evaluation steps.
+
+    LD[row] = sum over terms with that row of w * (1 - (1 + C*exp(-gamma*logeta)*(u[row] - v))^(-beta)).
+
+    Attributes: ``row`` (int index into the evaluation steps), ``w`` (LR drop eta_{k-1} - eta_k,
+    summed over a merged block), ``logeta`` (log eta_k, drop-weighted mean in a block), ``v``
+    (S1(k-1), drop-weighted mean in a block), ``u`` (S1 at each evaluation step), ``n`` (rows).
+    """
+
+    row: np.ndarray
+    w: np.ndarray
+    logeta: np.ndarray
+    v: np.ndarray
+    u: np.ndarray
+    n: int
+
+    @property
+    def size(self) -> int:
+        return int(self.w.size)
+
+
+def _check_steps(lr: np.ndarray, steps) -> np.ndarray:
+    s = np.asarray(steps, dtype=np.int64).ravel()
+    if s.size and (s.min() < 0 or s.max() >= lr.size):
+        raise ValueError(f"evaluation steps must lie in 0..{lr.size - 1}")
+    return s
+
+
+def drop_terms(lr, steps, method: str = "auto", near: int = 32, max_exact: int = 2_000_000) -> DropTerms:
+    """Build the loss-drop terms of schedule ``lr`` for evaluation ``steps``.
+
+    ``method``: ``exact`` (every change point), ``fast`` (exact near field of ``near`` change
+    points, merged geometric far field) or ``auto`` (exact when steps x change points <= ``max_exact``).
+    """
+    lr = _as_lr(lr)
+    s = _check_steps(lr, steps)
+    cum = np.cumsum(lr)
+    d = lr_drops(lr)
+    floor = ETA_FLOOR * max(float(lr.max()), 1e-300)
+    logeta = np.log(np.maximum(lr, floor))
+    cps = np.flatnonzero(d)  # change points k >= 1
+    if method == "auto":
+        method = "exact" if cps.size * s.size <= max_exact else "fast"
+    if method == "exact":
+        if cps.size == 0 or s.size == 0:
+            e = np.empty(0)
+            return DropTerms(np.empty(0, np.int64), e, e, e, cum[s], s.size)
+        rows, idx = [], []
+        chunk = max(1, max_exact // max(cps.size, 1))
+        for a in range(0, s.size, chunk):
+            ss = s[a:a + chunk]
+            ok = cps[None, :] <= ss[:, None]
+            r, j = np.nonzero(ok)
+            rows.append(r + a)
+            idx.append(cps[j])
+        row = np.concatenate(rows)
+        k = np.concatenate(idx)
+        return DropTerms(row, d[k], logeta[k], cum[k - 1], cum[s], s.size)
+    if method != "fast":
+        raise ValueError(f"unknown method {method!r}; use exact, fast or auto")
+    return _fast_terms(lr, s, cum, d, logeta, int(near))
+
+
+def _fast_terms(lr, s, cum, d, logeta, near):
+    T = lr.size
+    cumprev = np.concatenate([[0.0], cum[:-1]])  # S1(k-1)
+    P = _Prefix(d, cumprev, logeta)
+    rows, ws, ls, vs = [], [], [], []
+    # near field: k in (s - near, s], k >= 1, exact
+    k = s[:, None] - np.arange(near)[None, :]
+    ok = k >= 1
+    kk = np.where(ok, k, 1)
+    ok &= d[kk] != 0
+    r = np.broadcast_to(np.arange(s.size)[:, None], k.shape)
+    rows.append(r[ok]); ws.append(d[kk][ok]); ls.append(logeta[kk][ok]); vs.append(cumprev[kk][ok])
+    # far field: band l covers k in (s - near*2^(l+1), s - near*2^l], in blocks of 2^l steps
+    lvl = 0
+    while near * (1 << lvl) < T:
+        h = 1 << lvl
+        hi = s - near * h + 1
+        lo = np.maximum(s - 2 * near * h + 1, 1)
+        use = hi > lo
+        if use.any():
+            rr, w, v, le = _merged_blocks(P, lo[use], hi[use], h)
+            rows.append(np.flatnonzero(use)[rr.astype(np.int64)]); ws.append(w); vs.append(v); ls.append(le)
+        lvl += 1
+    return DropTerms(np.concatenate(rows).astype(np.int64), np.concatenate(ws), np.concatenate(ls),
+                     np.concatenate(vs), cum[s], s.size)
+
+
+def mpl_drop(terms: DropTerms, C: float, beta: float, gamma: float, grad: bool = False):
+    """LD at the evaluation rows of ``terms`` (same LR units as the terms were built with).
+
+    With ``grad=True`` returns ``(LD, dLD/dC, dLD/dbeta, dLD/dgamma)``.
+    """
+    if terms.size == 0:
+        z = np.zeros(terms.n)
+        return (z, z, z, z) if grad else z
+    c = C * np.exp(-gamma * terms.logeta)
+    D = terms.u[terms.row] - terms.v
+    x = c * np.maximum(D, 0.0)
+    lg = np.log1p(x)
+    p = np.exp(-beta * lg)  # (1 + x)^(-beta)
+    ld = np.bincount(terms.row, weights=terms.w * (1.0 - p), minlength=terms.n)
+    if not grad:
+        return ld
+    dx = terms.w * beta * p / (1.0 + x)  # d/dx of w*(1 - (1+x)^-beta)
+    dC = np.bincount(terms.row, weights=dx * x / C, minlength=terms.n)
+    db = np.bincount(terms.row, weights=terms.w * p * lg, minlength=terms.n)
+    dg = np.bincount(terms.row, weights=-dx * x * terms.logeta, minlength=terms.n)
+    return ld, dC, db, dg
+
+
+def mpl_drop_exact(lr, steps, C: float, beta: float, gamma: float) -> np.ndarray:
+    """Reference: the literal double sum over all k = 1..s (O(len(steps) x T); tests only)."""
+    lr = _as_lr(lr)
+    s = _check_steps(lr, steps)
+    cum = np.cumsum(lr)
+    floor = ETA_FLOOR * max(float(lr.max()), 1e-300)
+    out = np.zeros(s.size)
+    for i, t in enumerate(s):
+        k = np.arange(1, t + 1)
+        Sk = cum[t] - cum[k - 1]
+        g = 1.0 - (1.0 + C * np.maximum(lr[k], floor) ** (-gamma) * Sk) ** (-beta)
+        out[i] = np.sum((lr[k - 1] - lr[k]) * g)
+    return out
+
+
+def mpl_loss(lr, steps, L0, A, alpha, B, C, beta, gamma, method: str = "auto") -> np.ndarray:
+    """Multi-power-law loss (nats) at ``steps`` with parameters in the units of ``lr``.
+
+    L(s) = L0 + A*S1(s)^(-alpha) - B*LD(s), S1 the cumulative LR incl. warmup (Luo et al. 2025).
+    """
+    lr = _as_lr(lr)
+    steps = _check_steps(lr, np.arange(lr.size) if steps is None else steps)
+    S1 = np.maximum(np.cumsum(lr)[steps], ETA_FLOOR * float(lr.max()))
+    if method == "every" or (method == "auto" and steps.size == lr.size and lr.size > 200_000):
+        if steps.size != lr.size:
+            raise ValueError("method='every' needs steps = every step")
+        ld = mpl_drop_every_step(lr, C, beta, gamma)
+    else:
+        ld = mpl_drop(drop_terms(lr, steps, method=method), C, beta, gamma)
+    return L0 + A * S1 ** (-alpha) - B * ld
+
+
+#: merged blocks never mix change points whose LR differs by more than 2^(1/OCTAVE_BINS)
+OCTAVE_BINS = 16
+
+
+class _Prefix:
+    """Prefix sums over change points for O(1) merged-block moments (built once per schedule)."""
+
+    def __init__(self, d, cumprev, logeta):
+        aw = np.abs(d)
+        z = [0.0]
+        self.w = np.concatenate([z, np.cumsum(d)])
+        self.aw = np.concatenate([z, np.cumsum(aw)])
+        self.av = np.concatenate([z, np.cumsum(aw * cumprev)])
+        self.al = np.concatenate([z, np.cumsum(aw * logeta)])
+        # label: sign of the drop and LR octave bin; carried over steps without change
+        lab = np.where(d != 0, np.sign(d) * (10_000 + np.floor(OCTAVE_BINS * (logeta - logeta.max()) / np.log(2.0))), np.nan)
+        lab = _ffill(lab)
+        self.cuts = np.flatnonzero(lab[1:] != lab[:-1]) + 1  # k where a new label run starts
+
+
+def _ffill(a: np.ndarray) -> np.ndarray:
+    """Forward-fill NaNs (leading NaNs become 0)."""
+    idx = np.where(np.isnan(a), 0, np.arange(a.size))
+    np.maximum.accumulate(idx, out=idx)
+    out = a[idx]
+    return np.where(np.isnan(out), 0.0, out)
+
+
+def _merged_blocks(P: _Prefix, lo, hi, h):
+    """Merge change points k in [lo, hi) (per row) into blocks of ``h`` steps, cut where the drop
+    sign or LR octave bin changes. ``lo``, ``hi``: int arrays (rows,). Returns (row, w, v, logeta)."""
+    T = P.w.size - 1
+    nb = int(np.max((hi - lo + h - 1) // h)) if lo.size else 0
+    if nb <= 0:
+        return np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0)
+    a = lo[:, None] + h * np.arange(nb)[None, :]
+    b = np.minimum(a + h, hi[:, None])
+    a = np.clip(a, 0, T)
+    b = np.clip(b, 0, T)
+    valid = b > a
+    rr = np.broadcast_to(np.arange(lo.size, dtype=np.int64)[:, None], a.shape)[valid]
+    a, b = a[valid], b[valid]
+    if P.cuts.size:
+        i0 = np.searchsorted(P.cuts, a, "right")
+        i1 = np.searchsorted(P.cuts, b, "left")
+        n = i1 - i0 + 1
+        if np.any(n > 1):
+            rep = np.repeat(np.arange(a.size), n)
+            j = np.arange(rep.size) - np.repeat(np.cumsum(n) - n, n)
+            cut_lo = P.cuts[np.clip(i0[rep] + j - 1, 0, P.cuts.size - 1)]
+            cut_hi = P.cuts[np.clip(i0[rep] + j, 0, P.cuts.size - 1)]
+            a2 = np.where(j == 0, a[rep], cut_lo)
+            b2 = np.where(j == n[rep] - 1, b[rep], cut_hi)
+            rr, a, b = rr[rep], a2, b2
+    sw = P.aw[b] - P.aw[a]
+    m = sw > 0
+    sw = sw[m]
+    return rr[m], (P.w[b] - P.w[a])[m], (P.av[b] - P.av[a])[m] / sw, (P.al[b] - P.al[a])[m] / sw
+
+
+def _g(w, logeta, D, C, beta, gamma):
+    x = C * np.exp(-gamma * logeta) * np.maximum(D, 0.0)
+    return w * (1.0 - np.exp(-beta * np.log1p(x)))
+
+
+def mpl_drop_every_step(lr, C: float, beta: float, gamma: float, base: int = 4, sep: int = 3,
+                        nodes: int = 5, per_block: int = 4) -> np.ndarray:
+    """LD at every step 0..T-1 in O(T * (sep*base + nodes*levels)) -- for long smooth schedules.
+
+    Multilevel scheme. At level l the steps are cut into chunks of ``base*2^l`` steps. For a step s
+    in a level-0 chunk starting at a_0, the change points a_0 - sep*base <= k <= s are summed
+    exactly. The band of change points a_{l+1} - sep*b_{l+1} <= k < a_l - sep*b_l (a_l: start of
+    s's level-l chunk, b_l its length) lies at least ``sep`` chunk lengths away from every step of
+    the chunk, so its contribution is smooth in the LR area u = S1(s): it is evaluated at
+    ``nodes`` Chebyshev points in u (band merged into blocks of b_l/``per_block`` steps, split by
+    sign) and interpolated. Levels stop once sep*b_l >= T. Error: below 1e-7 nats on a 1M-step
+    cosine with MPL parameters (benchmarks/law_speed.py checks 1,000 steps against the exact sum).
+    """
+    lr = _as_lr(lr)
+    T = lr.size
+    cum = np.cumsum(lr)
+    cumprev = np.concatenate([[0.0], cum[:-1]])
+    d = lr_drops(lr)
+    floor = ETA_FLOOR * max(float(lr.max()), 1e-300)
+    logeta = np.log(np.maximum(lr, floor))
+    P = _Prefix(d, cumprev, logeta)
+    W = sep * base
+    top = base
+    while sep * top < T:
+        top *= 2
+    Tp = -(-T // top) * top  # padded so that every chunk of every level is whole
+    cum_p = np.concatenate([cum, np.full(Tp - T, cum[-1])])
+    s_all = np.arange(Tp)
+    a0 = (s_all // base) * base
+    out = np.zeros(Tp)
+    # exact near field: k in [a0 - W, s], one vectorised pass per offset
+    for o in range(W + base):
+        k = a0 - W + o
+        ok = (k >= 1) & (k <= s_all) & (k < T)
+        kk = np.where(ok, k, 0)
+        dk = np.where(ok, d[kk], 0.0)
+        out += _g(dk, logeta[kk], cum_p - cumprev[kk], C, beta, gamma)
+    # Chebyshev machinery on [-1, 1]
+    jn = np.arange(nodes)
+    xn = np.cos(np.pi * (jn + 0.5) / nodes)
+    coef_mat = np.cos(np.outer(jn, np.arccos(xn))) * (2.0 / nodes)  # [j, i] = 2/n * T_j(x_i)
+    coef_mat[0] *= 0.5
+    lvl = 0
+    while True:
+        bl = base << lvl
+        nch = -(-T // bl)
+        a = np.arange(nch) * bl
+        hi = a - sep * bl
+        lo = np.maximum((a // (2 * bl)) * (2 * bl) - sep * 2 * bl, 1)
+        use = hi > lo
+        if use.any():
+            ci = np.flatnonzero(use)
+            row, w, v, le = _merged_blocks(P, lo[ci], hi[ci], max(1, bl // per_block))
+            span = ci[:, None] * bl + np.arange(bl)[None, :]  # (chunks, bl) steps
+            u = cum_p[span]
+            if bl <= nodes:  # small chunks: evaluate directly at every step
+                vals = np.zeros((ci.size, bl))
+                for i in range(bl):
+                    vals[:, i] = np.bincount(row, weights=_g(w, le, u[row, i] - v, C, beta, gamma), minlength=ci.size)
+                acc = vals
+            else:
+                ulo, uhi = u[:, 0], u[:, -1]
+                mid, half = 0.5 * (uhi + ulo), 0.5 * (uhi - ulo)
+                vals = np.zeros((ci.size, nodes))
+                for i in range(nodes):
+                    un = mid + half * xn[i]
+                    vals[:, i] = np.bincount(row, weights=_g(w, le, un[row] - v, C, beta, gamma), minlength=ci.size)
+                coef = vals @ coef_mat.T  # (chunks, nodes): Chebyshev coefficients
+                hs = np.where(half > 0, half, 1.0)[:, None]
+                t = np.clip((u - mid[:, None]) / hs, -1.0, 1.0)
+                tp, tc = np.ones_like(t), t
+                acc = coef[:, :1] + coef[:, 1:2] * t
+                for j in range(2, nodes):
+                    tp, tc = tc, 2 * t * tc - tp
+                    acc += coef[:, j:j + 1] * tc
+            out[span.ravel()] += acc.ravel()
+        if sep * bl >= T:
+            break
+        lvl += 1
+    return out[:T]
