@@ -49,13 +49,11 @@ DOMAINS = ("pt", "cpt")
 
 
 def annealing_areas(lr: np.ndarray, lam: float = 0.999) -> tuple[np.ndarray, np.ndarray]:
-    """Per-step S1(t) = sum_{s<=t} eta_s and S2(t) = sum_{s<=t} m_s (momentum law, Tissue et al.)."""
-    from scipy.signal import lfilter
+    """Per-step S1(t) = sum_{s<=t} eta_s and S2(t) = sum_{s<=t} m_s (momentum law, Tissue et al.;
+    the shared kernels of :mod:`lrplan.laws.kernels`)."""
+    from lrplan.laws.kernels import lr_area, momentum_s2
 
-    lr = np.asarray(lr, dtype=np.float64)
-    drops = np.concatenate([[0.0], lr[:-1] - lr[1:]])
-    m = lfilter([1.0], [1.0, -lam], drops)
-    return np.cumsum(lr), np.cumsum(m)
+    return lr_area(lr), momentum_s2(lr, lam)
 
 
 @dataclass
