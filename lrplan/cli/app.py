@@ -13,6 +13,7 @@ import warnings
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from lrplan.errors import LrplanError, LrplanWarning
 
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         rv = app(args=args, prog_name="lrplan", standalone_mode=False)
         code = rv if isinstance(rv, int) else 0
     except LrplanError as e:
-        err_console.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         code = 2
     except typer.TyperException as e:  # usage errors (typer's click): exit code 2
         if type(e).__name__ == "NoArgsIsHelpError":
