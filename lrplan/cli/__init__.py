@@ -5,6 +5,8 @@ from lrplan.cli.app import app, console, err_console, fail, main
 # command modules (one per area); keep this list sorted
 from lrplan.cli import curves_cmds  # noqa: E402,F401
 from lrplan.cli import forgetting_cmds  # noqa: E402,F401
+from lrplan.cli import plan_cmds  # noqa: E402,F401
 from lrplan.cli import schedule_cmds  # noqa: E402,F401
+from lrplan.cli import train_cmds  # noqa: E402,F401
 
 __all__ = ["app", "console", "err_console", "fail", "main"]

@@ -1,0 +1,121 @@
+"""Turn a fitted law (object, JSON artifact or name) into planner objectives.
+
+Accepted:
+
+* a :class:`~lrplan.plan.objectives.Objective` (used as is);
+* a fitted law object with ``to_dict()`` (``lrplan.laws``), or such a dict, or a JSON file holding
+  it: the law name under ``law`` (or ``name``/``kind``), parameters under ``params`` in absolute-LR
+  units (MPL: ``L0, A, alpha, B, C, beta, gamma``; momentum: ``L0, A, alpha, C, lam``/``lambda``),
+  optional bootstrap refits under ``bootstrap`` (a list of parameter dicts) for bands;
+* a name: ``mpl-25``, ``mpl-100``, ``mpl-400`` (the published multi-power-law parameters, Luo et al.
+  2025, arXiv:2503.12811; absolute LR, peak 3e-4, warmup 2160), or any name
+  ``lrplan.laws.load_fit`` knows (shipped fits in ``fits/``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lrplan.errors import ConfigError, LoadError
+from lrplan.plan.objectives import MPL, Ensemble, Momentum, Objective
+
+MPL_KEYS = ("L0", "A", "alpha", "B", "C", "beta", "gamma")
+MOMENTUM_KEYS = ("L0", "A", "alpha", "C")
+
+
+def _published(name: str) -> dict | None:
+    from lrplan.datasets import MPL_PUBLISHED_PARAMS
+
+    key = name.lower().removeprefix("mpl-").removeprefix("published-").rstrip("m")
+    if name.lower().startswith("mpl-") and key in MPL_PUBLISHED_PARAMS:
+        return {"law": "mpl", "params": dict(zip(MPL_KEYS, MPL_PUBLISHED_PARAMS[key])), "peak_lr": 3e-4,
+                "source": f"published multi-power-law parameters, {key}M (Luo et al. 2025)"}
+    return None
+
+
+def _member(law: str, params: dict, where: str) -> Objective:
+    p = {str(k): v for k, v in params.items()}
+    try:
+        if law in ("mpl", "multi-power", "multipower", "multi_power", "multi-power-law"):
+            return MPL(*(float(p[k]) for k in MPL_KEYS))
+        if law in ("momentum", "annealing", "lr-annealing", "tissue"):
+            lam = p.get("lam", p.get("lambda", p.get("lambda_", 0.999)))
+            return Momentum(*(float(p[k]) for k in MOMENTUM_KEYS), lam=float(lam))
+    except KeyError as e:
+        raise LoadError(f"{where}: parameter {e.args[0]!r} of the {law} law is missing") from None
+    except (TypeError, ValueError):
+        raise LoadError(f"{where}: non-numeric parameter for the {law} law") from None
+    raise LoadError(f"{where}: the planner cannot optimise law {law!r} (it supports mpl and momentum)")
+
+
+def from_dict(d: dict, where: str = "<fit>") -> tuple[Objective, list[Objective], dict]:
+    """(point objective, bootstrap members, description) from a fit dict."""
+    if not isinstance(d, dict):
+        raise LoadError(f"{where}: a fit must be a JSON object")
+    law = str(d.get("law") or d.get("name") or d.get("kind") or "").lower()
+    if not law:
+        raise LoadError(f"{where}: no 'law' key naming the fitted law")
+    params = d.get("params")
+    if not isinstance(params, dict):
+        raise LoadError(f"{where}: no 'params' object")
+    point = _member(law, params, where)
+    boot = d.get("bootstrap") or []
+    if isinstance(boot, dict):  # columns -> rows
+        keys = list(boot)
+        boot = [dict(zip(keys, row)) for row in zip(*(boot[k] for k in keys))]
+    members = [_member(law, {**params, **b}, f"{where} bootstrap[{i}]") for i, b in enumerate(boot)]
+    info = {"law": law, "params": {k: float(v) for k, v in params.items() if isinstance(v, (int, float))},
+            "bootstrap_fits": len(members)}
+    for k in ("source", "peak_lr", "name", "fitted_on"):
+        if k in d:
+            info[k] = d[k]
+    return point, members, info
+
+
+def load_objective(fit, robust: str | None = None, z: float = 1.645) -> tuple[Objective, Objective, Ensemble | None, dict]:
+    """Resolve ``fit`` (see module docstring).
+
+    Returns ``(point, optimised, band_model, info)``: the point-estimate objective, the objective
+    the planner optimises (the point fit, or with ``robust="mean"``/``"upper"`` the ensemble of
+    bootstrap fits), the ensemble used for bands (None without bootstrap fits) and a description.
+    """
+    if isinstance(fit, Objective):
+        point, members, info = fit, list(getattr(fit, "members", [])), {"law": fit.name}
+    elif isinstance(fit, dict):
+        point, members, info = from_dict(fit)
+    elif hasattr(fit, "to_dict"):
+        point, members, info = from_dict(fit.to_dict(), where=type(fit).__name__)
+    else:
+        name = str(fit)
+        d = _published(name)
+        where = name
+        if d is None:
+            path = Path(name)
+            if path.suffix.lower() == ".json" or path.exists():
+                if not path.exists():
+                    raise LoadError(f"{path}: fit file not found")
+                try:
+                    d = json.loads(path.read_text())
+                except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+                    raise LoadError(f"{path}: not a JSON fit ({type(e).__name__})") from None
+            else:
+                d = _load_named(name)
+        point, members, info = from_dict(d, where)
+    band = Ensemble(members) if members else None
+    if robust is None or robust == "none":
+        return point, point, band, info
+    if not members:
+        raise ConfigError(f"robust={robust!r} needs a fit with bootstrap refits; this fit has none")
+    info = {**info, "robust": robust}
+    return point, Ensemble(members, mode=robust, z=z), band, info
+
+
+def _load_named(name: str) -> dict:
+    try:
+        from lrplan.laws import load_fit  # the loss-law package (issue 8)
+    except ImportError:
+        raise LoadError(f"unknown fit {name!r}: not a .json file and not a built-in name "
+                        "(mpl-25, mpl-100, mpl-400)") from None
+    law = load_fit(name)
+    return law.to_dict() if hasattr(law, "to_dict") else law

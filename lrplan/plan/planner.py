@@ -1,0 +1,156 @@
+"""Plan a schedule: family search, free-form optimisation, baselines, predicted gains with bands.
+
+>>> from lrplan.plan import plan_schedule, Constraints, MPL
+>>> law = MPL(2.6514477, 0.60115152, 0.45295811, 437.9464276, 2.13245612, 0.59785199, 0.65523644)
+>>> c = Constraints.build(steps=24000, peak=3e-4, warmup=2160)
+>>> p = plan_schedule(law, c)                       # doctest: +SKIP
+>>> p.gains()                                        # doctest: +SKIP
+{'cosine to 10%': 0.065, 'wsd 20% linear': 0.0029}
+
+Everything is a prediction of the fitted law (nats, at the checkpoint steps); the band comes from
+the law's bootstrap refits when it has them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lrplan.plan.constraints import Constraints
+from lrplan.plan.freeform import default_init, optimize_freeform
+from lrplan.plan.objectives import Ensemble, Objective
+from lrplan.plan.search import Candidate, baselines, search_families
+from lrplan.schedules import Schedule, custom
+
+
+@dataclass
+class Plan:
+    """A planned schedule and its predictions.
+
+    Attributes:
+        schedule: the planned per-step LR (absolute).
+        constraints: what it satisfies.
+        objective: weighted predicted loss at the checkpoints (nats) under the optimised objective.
+        method: ``freeform`` or ``family`` (the best family schedule won, e.g. ``freeform=False``).
+        families: the family candidates, best first.
+        baselines: reference schedules (cosine to 10 %, WSD 20 % linear).
+        predicted: per schedule name ("plan", "best family", baselines): predicted loss at the
+            checkpoints (point fit) and, with a band model, the band of the final loss.
+        gain_band: per baseline, the central band of (baseline - plan) final loss over bootstrap fits.
+        levels: free-form optimisation levels (blocks, iterations, objective).
+        seconds: wall-clock planning time.
+    """
+
+    schedule: Schedule
+    constraints: Constraints
+    objective: float
+    method: str
+    families: list[Candidate]
+    baselines: dict[str, Schedule]
+    predicted: dict[str, dict] = field(default_factory=dict)
+    gain_band: dict[str, list[float]] = field(default_factory=dict)
+    levels: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    law: dict = field(default_factory=dict)
+
+    def final(self, name: str = "plan") -> float:
+        return self.predicted[name]["final"]
+
+    def gains(self) -> dict[str, float]:
+        """Predicted final-loss gain (nats) of the plan over each baseline (positive = plan better)."""
+        return {k: self.final(k) - self.final("plan") for k in self.baselines}
+
+    def to_dict(self) -> dict:
+        return {
+            "steps": self.constraints.steps,
+            "peak_lr": self.schedule.peak,
+            "method": self.method,
+            "objective": self.objective,
+            "constraints": self.constraints.to_dict(),
+            "law": self.law,
+            "predicted": self.predicted,
+            "gain": self.gains(),
+            "gain_band": self.gain_band,
+            "best_family": self.families[0].spec if self.families else None,
+            "families": [{"spec": f.spec, "objective": f.objective} for f in self.families],
+            "baselines": {k: s.spec for k, s in self.baselines.items()},
+            "optimisation": {"levels": self.levels, "seconds": self.seconds},
+            "lr_milestones": milestones(self.schedule.array()),
+        }
+
+
+def milestones(lr: np.ndarray) -> dict:
+    """First step at which the LR falls below 99/50/10/1 % of its peak, and the final LR."""
+    p = float(lr.max())
+    out = {}
+    start = int(np.argmax(lr))
+    for q in (0.99, 0.5, 0.1, 0.01):
+        below = np.flatnonzero(lr[start:] < q * p)
+        out[f"below_{q:g}x"] = int(below[0] + start) if below.size else None
+    out["final_lr"] = float(lr[-1])
+    return out
+
+
+def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool = True, families: bool = True,
+                  band_model: Ensemble | None = None, level: float = 0.9, resolution: int = 4096,
+                  maxiter: int = 400, progress=None, law_info: dict | None = None) -> Plan:
+    """Plan the schedule that minimises ``objective`` under ``constraints``.
+
+    Args:
+        objective: the law to optimise (point fit, or an Ensemble for the robust option).
+        constraints: see :class:`~lrplan.plan.constraints.Constraints`.
+        freeform: run the free-form optimiser (started from the best family schedule).
+        families: run the family search (if both are off, this is an error).
+        band_model: bootstrap fits used for bands on predictions and gains (optional).
+        level: band coverage (0.9 = 5 %..95 % of the bootstrap predictions).
+        resolution, maxiter: free-form settings (see :func:`optimize_freeform`).
+    """
+    from lrplan.errors import ConfigError
+
+    if not (freeform or families):
+        raise ConfigError("planner: nothing to do (both the free-form and the family search are off)")
+    t0 = time.perf_counter()
+    c = constraints
+    cands = search_families(objective, c) if families else []
+    levels: list[dict] = []
+    if freeform:
+        # start from the best few family schedules and the default WSD-like start (non-convex problem)
+        init = [x.schedule.array() for x in cands[:3]] + [default_init(c)]
+        res = optimize_freeform(objective, c, init=init, resolution=resolution, maxiter=maxiter, progress=progress)
+        levels = res.levels
+        if cands and cands[0].objective < res.objective:
+            sched, obj, method = cands[0].schedule, cands[0].objective, "family"
+        else:
+            sched, obj, method = custom(res.lr, spec=""), res.objective, "freeform"
+    else:
+        sched, obj, method = cands[0].schedule, cands[0].objective, "family"
+    seconds = time.perf_counter() - t0
+    base = baselines(c)
+    named = {"plan": sched}
+    if cands:
+        named["best family"] = cands[0].schedule
+    named.update(base)
+    last = [c.steps - 1]
+    predicted, per_member = {}, {}
+    for name, s in named.items():
+        lr = s.array()
+        entry = {"final": float(objective.loss(lr, last)[0]),
+                 "checkpoints": {int(k): float(v) for k, v in zip(c.checkpoints, objective.loss(lr, c.checkpoints))}}
+        if name != "plan" and name != "best family":
+            entry["spec"] = s.spec
+        if band_model is not None:
+            vals = np.array([m.loss(lr, last)[0] for m in band_model.members])
+            q = (1.0 - level) / 2.0
+            entry["band"] = [float(np.quantile(vals, q)), float(np.quantile(vals, 1.0 - q))]
+            per_member[name] = vals
+        predicted[name] = entry
+    gain_band = {}
+    if band_model is not None:
+        q = (1.0 - level) / 2.0
+        for name in base:
+            diff = per_member[name] - per_member["plan"]
+            gain_band[name] = [float(np.quantile(diff, q)), float(np.quantile(diff, 1.0 - q))]
+    return Plan(schedule=sched, constraints=c, objective=float(obj), method=method, families=cands, baselines=base,
+                predicted=predicted, gain_band=gain_band, levels=levels, seconds=seconds, law=law_info or {})

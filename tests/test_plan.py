@@ -1,0 +1,202 @@
+"""Planner: objectives and gradients, constraints, family search, free-form optimum."""
+
+import numpy as np
+import pytest
+
+from lrplan.datasets import MPL_PUBLISHED_PARAMS, mpl_schedule
+from lrplan.errors import ConfigError, LoadError
+from lrplan.plan.freeform import default_init
+from lrplan.plan import MPL, Constraints, Ensemble, Momentum, load_objective, optimize_freeform, plan_schedule, search_families
+from lrplan.schedules import cosine, wsd
+
+LAW = MPL(*MPL_PUBLISHED_PARAMS["100"])
+T, W, PEAK = 3000, 200, 3e-4
+
+
+def literal_mpl(lr, s, L0, A, alpha, B, C, beta, gamma):
+    """The MPL formula as printed in the paper, as a literal double loop."""
+    S1 = sum(lr[: s + 1])
+    ld = 0.0
+    for k in range(1, s + 1):
+        Sk = sum(lr[k: s + 1])
+        ld += (lr[k - 1] - lr[k]) * (1 - (1 + C * lr[k] ** (-gamma) * Sk) ** (-beta))
+    return L0 + A * S1 ** (-alpha) - ld * B
+
+
+def test_mpl_objective_matches_the_literal_formula_on_a_wsd_schedule():
+    lr = wsd(peak=PEAK, steps=300, warmup=30, cooldown=100, shape="cosine", floor=3e-6).array()
+    lr[0] = 1e-6  # the literal formula evaluates eta_k^-gamma for k >= 1 only; keep it finite anyway
+    for s in (50, 199, 250, 299):
+        assert LAW.loss(lr, [s])[0] == pytest.approx(literal_mpl(lr, s, *MPL_PUBLISHED_PARAMS["100"]), rel=1e-12)
+
+
+def test_mpl_objective_reproduces_the_published_data_final_loss():
+    # constant_24000 at 100M: measured final loss 3.0354 (MPL README); the published fit is within 0.3 %
+    pred = LAW.loss(mpl_schedule("constant_24000").array(), [23999])[0]
+    assert pred == pytest.approx(3.0331, abs=5e-4)
+
+
+def _fd(obj, eta, steps, weights, idx, h):
+    out = []
+    for j in idx:
+        e1, e2 = eta.copy(), eta.copy()
+        e1[j] += h
+        e2[j] -= h
+        out.append((obj.value_grad(e1, steps, weights)[0] - obj.value_grad(e2, steps, weights)[0]) / (2 * h))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("obj", [
+    LAW,
+    Momentum(2.69, 0.55, 0.525, 0.475, lam=0.999),
+    Ensemble([LAW, MPL(*MPL_PUBLISHED_PARAMS["25"]), MPL(*MPL_PUBLISHED_PARAMS["400"])], mode="mean"),
+    Ensemble([LAW, MPL(*MPL_PUBLISHED_PARAMS["25"]), MPL(*MPL_PUBLISHED_PARAMS["400"])], mode="upper"),
+], ids=["mpl", "momentum", "ensemble-mean", "ensemble-upper"])
+def test_analytic_gradient_matches_finite_differences(obj):
+    rng = np.random.default_rng(0)
+    eta = np.sort(rng.uniform(1e-5, PEAK, 400))[::-1].copy()
+    eta[:40] = np.linspace(0, PEAK, 40)  # warmup ramp from 0: increases enter as negative drops
+    steps, weights = [150, 399], [0.3, 0.7]
+    idx = [0, 1, 39, 40, 41, 150, 151, 200, 399]
+    _, g = obj.value_grad(eta, steps, weights)
+    np.testing.assert_allclose(g[idx], _fd(obj, eta, steps, weights, idx, 1e-9), rtol=2e-6)
+    assert np.all(g[151:] != 0)  # the last checkpoint depends on every step
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"floor": 4e-4}, "floor 0.0004 is above the peak LR 0.0003"),
+    ({"floor": "1.5x"}, "is above the peak"),
+    ({"max_cooldown": 2900}, "max_cooldown (2900 steps) is longer than the run after warmup (2800 steps)"),
+    ({"warmup": 3000}, "warmup (3000 steps) is not shorter than the run (3000 steps)"),
+    ({"checkpoints": [100]}, "checkpoint step 100 is outside the trainable part of the run (200..2999)"),
+    ({"checkpoints": [3000]}, "outside the trainable part"),
+    ({"checkpoints": [1000, 2999], "weights": [1.0]}, "1 weights for 2 checkpoints"),
+    ({"peak_bounds": (4e-4, 1e-4)}, "peak bounds must satisfy 0 < low <= high"),
+    ({"floor": 2e-4, "peak_bounds": (1e-4, 1e-3)}, "floor 0.0002 is above the peak LR 0.0001"),
+])
+def test_infeasible_constraints_are_clear_config_errors(kwargs, message):
+    base = {"warmup": W}
+    with pytest.raises(ConfigError) as e:
+        Constraints.build(T, PEAK, **{**base, **kwargs})
+    assert message in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_steps_must_be_a_whole_number():
+    with pytest.raises(ConfigError, match="steps must be a whole number >= 2"):
+        Constraints.build(1, PEAK)
+    with pytest.raises(ConfigError, match="steps must be a whole number"):
+        Constraints.build(100.5, PEAK)
+
+
+def test_fraction_lengths_resolve_to_steps():
+    c = Constraints.build(T, PEAK, warmup=0.1, max_cooldown=0.25, floor="0.01x", checkpoints=[0.5, 2999])
+    assert (c.warmup, c.max_cooldown, c.decay_start) == (300, 750, 2250)
+    assert c.floor_lr() == pytest.approx(3e-6)
+    assert c.checkpoints == [1500, 2999] and c.weights == [0.5, 0.5]
+
+
+def test_family_search_finds_a_wsd_and_beats_the_baselines():
+    c = Constraints.build(T, PEAK, warmup=W)
+    cands = search_families(LAW, c)
+    assert [x.objective for x in cands] == sorted(x.objective for x in cands)
+    best = cands[0]
+    assert best.schedule.params["family"] == "wsd"
+    assert 0.03 * T < best.schedule.params["cooldown"] < 0.5 * T
+    cos = LAW.loss(cosine(peak=PEAK, steps=T, warmup=W, floor="0.1x").array(), [T - 1])[0]
+    assert best.objective < cos - 0.01
+
+
+def test_freeform_optimum_beats_or_equals_the_best_family_and_respects_constraints():
+    c = Constraints.build(T, PEAK, warmup=W, floor=3e-6)
+    p = plan_schedule(LAW, c, resolution=512)
+    assert p.method == "freeform"
+    assert p.objective <= p.families[0].objective + 1e-12
+    assert p.objective < p.families[0].objective - 1e-5  # strictly better than any family here
+    lr = p.schedule.array()
+    c.check(lr)
+    assert np.all(np.diff(lr[W:]) <= 0)
+    assert lr[W:].min() >= 3e-6 * (1 - 1e-12)
+    np.testing.assert_allclose(lr[:W], c.warmup_lr(PEAK))
+    assert lr[W] == PEAK
+    gains = p.gains()
+    assert gains["cosine to 10%"] > 0.01 and gains["wsd 20% linear"] > 0
+
+
+def test_max_cooldown_keeps_the_peak_until_the_cooldown_may_start():
+    c = Constraints.build(T, PEAK, warmup=W, max_cooldown=150)
+    p = plan_schedule(LAW, c, resolution=256)
+    lr = p.schedule.array()
+    c.check(lr)
+    assert np.all(lr[W:T - 150] == PEAK)
+    assert lr[-1] < 0.2 * PEAK
+    # every family candidate obeys it too (cosine/linear/rex are not candidates)
+    assert {x.schedule.params["family"] for x in p.families} <= {"wsd", "constant"}
+    assert all(x.schedule.params.get("cooldown", 0) <= 150 for x in p.families)
+
+
+def test_checkpoints_give_an_anytime_schedule():
+    final_only = plan_schedule(LAW, Constraints.build(T, PEAK, warmup=W), resolution=256)
+    anytime = plan_schedule(LAW, Constraints.build(T, PEAK, warmup=W, checkpoints=[2400, T - 1], weights=[1, 1]),
+                            resolution=256)
+    mid = lambda p: LAW.loss(p.schedule.array(), [2400])[0]  # noqa: E731
+    end = lambda p: LAW.loss(p.schedule.array(), [T - 1])[0]  # noqa: E731
+    assert mid(anytime) < mid(final_only) - 0.02   # good at step 2400 ...
+    assert end(final_only) < end(anytime)          # ... at some cost at the end
+    assert mid(anytime) + end(anytime) < mid(final_only) + end(final_only)
+    assert anytime.predicted["plan"]["checkpoints"].keys() == {2400, T - 1}
+
+
+def test_peak_bounds_let_the_planner_choose_the_peak():
+    c = Constraints.build(T, 2e-4, warmup=W, peak_bounds=(1e-4, 4e-4))
+    p = plan_schedule(LAW, c, resolution=128, families=False)
+    c.check(p.schedule.array())
+    # MPL has no instability term: a larger LR area always helps, so the peak goes to its bound
+    assert p.schedule.peak == pytest.approx(4e-4, rel=1e-9)
+
+
+def test_robust_upper_band_plan_is_best_for_the_upper_band():
+    members = [MPL(*MPL_PUBLISHED_PARAMS[s]) for s in ("25", "100", "400")]
+    upper = Ensemble(members, mode="upper")
+    c = Constraints.build(T, PEAK, warmup=W)
+    robust = plan_schedule(upper, c, resolution=256)
+    point = plan_schedule(members[1], c, resolution=256)
+    u = lambda p: upper.loss(p.schedule.array(), [T - 1])[0]  # noqa: E731
+    assert u(robust) <= u(point) + 1e-12
+
+
+def test_load_objective_from_published_name_and_dict_with_bootstrap():
+    point, opt, band, info = load_objective("mpl-100")
+    assert opt is point and band is None and info["peak_lr"] == 3e-4
+    d = {"law": "mpl", "params": dict(zip(("L0", "A", "alpha", "B", "C", "beta", "gamma"), MPL_PUBLISHED_PARAMS["100"])),
+         "bootstrap": [{"L0": 2.64}, {"L0": 2.66}, {"B": 400.0}]}
+    point, opt, band, info = load_objective(d, robust="mean")
+    assert isinstance(opt, Ensemble) and len(band.members) == 3 and info["bootstrap_fits"] == 3
+    assert band.members[0].L0 == 2.64 and band.members[0].A == point.A
+    with pytest.raises(ConfigError, match="needs a fit with bootstrap refits"):
+        load_objective("mpl-100", robust="upper")
+    with pytest.raises(LoadError, match="parameter 'gamma' of the mpl law is missing"):
+        load_objective({"law": "mpl", "params": {"L0": 1, "A": 1, "alpha": 1, "B": 1, "C": 1, "beta": 1}})
+    with pytest.raises(LoadError, match="cannot optimise law 'chinchilla'"):
+        load_objective({"law": "chinchilla", "params": {}})
+
+
+def test_freeform_starts_from_several_schedules_and_keeps_the_best():
+    c = Constraints.build(T, PEAK, warmup=W)
+    default = optimize_freeform(LAW, c, resolution=256)
+    from_cosine = optimize_freeform(LAW, c, init=cosine(peak=PEAK, steps=T, warmup=W).array(), resolution=256)
+    both = optimize_freeform(LAW, c, init=[cosine(peak=PEAK, steps=T, warmup=W).array(), default_init(c)], resolution=256)
+    assert both.objective <= min(default.objective, from_cosine.objective) + 1e-9
+    # finer levels start from the coarser optimum, which they represent exactly: never worse
+    objs = [lv["objective"] for lv in default.levels]
+    assert [lv["blocks"] for lv in default.levels] == [32, 128]
+    assert objs == sorted(objs, reverse=True)
+
+
+def test_per_step_resolution_is_a_true_free_form_schedule():
+    c = Constraints.build(600, PEAK, warmup=50)
+    blocks = optimize_freeform(LAW, c, resolution=32)
+    per_step = optimize_freeform(LAW, c, resolution=600)
+    assert per_step.levels[-1]["blocks"] == 550
+    assert per_step.objective <= blocks.objective
+    c.check(per_step.lr)
