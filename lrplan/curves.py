@@ -90,7 +90,9 @@ def validate(frame: pd.DataFrame, source: str = "<table>") -> pd.DataFrame:
     if np.any(steps < 0):
         raise LoadError(f"{source}: negative step {steps[steps < 0][0]:g}")
     if np.any(steps != np.round(steps)):
-        raise LoadError(f"{source}: non-integer step {steps[steps != np.round(steps)][0]!r}")
+        raise LoadError(f"{source}: non-integer step {steps[steps != np.round(steps)][0]:g}")
+    if np.any(steps > 2**53):
+        raise LoadError(f"{source}: step {steps[steps > 2**53][0]:g} is too large (not a step count)")
     nonpos = df["loss"].to_numpy() <= 0
     if nonpos.any():
         row = df[nonpos].iloc[0]

@@ -205,7 +205,10 @@ def wide_to_curves(df: pd.DataFrame, *, source: str, fmt: str, run: str, columns
                         f"found: {shown}; map one with --map NAME=step")
     step_raw = df[by_kind["step"][0][0]]
     step_num = numeric(step_raw)
-    runs = df[by_kind["run"][0][0]].astype(str) if "run" in by_kind else pd.Series(run, index=df.index)
+    runs = pd.Series(run, index=df.index)
+    if "run" in by_kind:  # an empty run cell means the file's default run
+        col = df[by_kind["run"][0][0]]
+        runs = col.where(present(col), run).astype(str)
     split_col = df[by_kind["split"][0][0]].astype(str) if "split" in by_kind else None
 
     aux: dict[str, pd.Series] = {}

@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -53,11 +54,13 @@ def read_csv_text(text: str, path: Path) -> pd.DataFrame:
     """A CSV/TSV as strings; empty cells are NaN, everything else is kept for :func:`numeric`."""
     sep = sniff_sep(text, path)
     try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-                         skipinitialspace=True, engine="c")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
+                             skipinitialspace=True, engine="c", index_col=False)
     except pd.errors.EmptyDataError:
         raise LoadError(f"{path}: no header line") from None
-    except (pd.errors.ParserError, csv.Error, ValueError, OverflowError) as e:
+    except (pd.errors.ParserError, pd.errors.ParserWarning, csv.Error, ValueError, OverflowError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise LoadError(f"{path}: malformed {'TSV' if sep == chr(9) else 'CSV'}: {first}") from None
     if df.columns.duplicated().any():
