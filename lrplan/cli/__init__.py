@@ -7,5 +7,6 @@ from lrplan.cli import curves_cmds  # noqa: E402,F401
 from lrplan.cli import forgetting_cmds  # noqa: E402,F401
 from lrplan.cli import plan_cmds  # noqa: E402,F401
 from lrplan.cli import schedule_cmds  # noqa: E402,F401
+from lrplan.cli import train_cmds  # noqa: E402,F401
 
 __all__ = ["app", "console", "err_console", "fail", "main"]

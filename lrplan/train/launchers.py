@@ -4,7 +4,7 @@
 :func:`lrplan.train.sweep.run_one`. Three implementations:
 
 ``local``
-    :class:`concurrent.futures.ProcessPoolExecutor` (``spawn``) with ``workers`` processes; each
+    :class:`concurrent.futures.ProcessPoolExecutor` (``forkserver``) with ``workers`` processes; each
     run gets ``threads = cores // workers`` torch threads unless its config sets ``threads``.
 ``submitit``
     SLURM through submitit (``pip install 'lrplan[slurm]'``): one array job (``map_array``).
@@ -58,7 +58,11 @@ class LocalLauncher:
             return []
         import multiprocessing as mp
 
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(configs)), mp_context=mp.get_context("spawn")) as ex:
+        # forkserver: workers fork from a clean server that has imported torch once (fast start,
+        # no fork of a parent whose torch thread pools are live)
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["lrplan.train.trainer"])
+        with ProcessPoolExecutor(max_workers=min(self.workers, len(configs)), mp_context=ctx) as ex:
             return list(ex.map(fn, configs))
 
 

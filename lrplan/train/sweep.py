@@ -47,7 +47,7 @@ import pandas as pd
 
 from lrplan import _io
 from lrplan.curves import Curves
-from lrplan.errors import ConfigError
+from lrplan.errors import ConfigError, LrplanError
 from lrplan.train.results import read_curves_csv, read_meta, run_meta
 
 #: Columns of ``runs.csv``, for scaling/hyper-parameter-law fits (units in brackets).
@@ -137,7 +137,11 @@ def expand_grid(base: Mapping[str, Any], grid: Mapping[str, Any], source: str = 
         if cfg["run"] in names:
             raise ConfigError(f"{source}: two runs would be named {cfg['run']!r}; give schedules names in a table")
         names.add(cfg["run"])
-        TrainConfig.from_dict(cfg, source=f"{source} run {cfg['run']}").validate()
+        where = f"{source} run {cfg['run']}"
+        try:
+            TrainConfig.from_dict(cfg, source=where).validate()
+        except LrplanError as e:
+            raise ConfigError(str(e) if str(e).startswith(where) else f"{where}: {e}") from None
         configs.append(cfg)
     return configs
 
@@ -235,7 +239,7 @@ def gather(out: str | os.PathLike, runs: Sequence[str] | None = None) -> pd.Data
     frames = [read_curves_csv(out / "runs" / r["run"] / "curves.csv") for r in rows if r["status"] == "finished"]
     if frames:
         _io.write_csv(out / "curves.csv", pd.concat(frames, ignore_index=True), float_format="%.10g")
-    return table
+    return read_curves_csv(out / "runs.csv")  # as readers will see it (empty cells as NaN)
 
 
 def load_sweep(out: str | os.PathLike) -> tuple[Curves, pd.DataFrame]:
