@@ -91,3 +91,18 @@ def test_published_parameters_reproduce_published_test_table(size):
     assert round(avg["R2"], 4) == pub["R2"]
     for k in ("MAE", "RMSE", "PredE", "WorstE"):
         assert round(avg[k], 5) == pub[k], k
+
+
+def test_bound_q_matches_literal_sums():
+    from lrplan.laws.bound import bound_q
+
+    lr = np.r_[np.linspace(0, 1, 50), np.ones(300), np.linspace(1, 0.1, 200)]
+    steps = np.array([1, 5, 100, 549, 300])
+    ref = []
+    for s in steps:
+        S, E = np.cumsum(lr[:s + 1]), np.cumsum(lr[:s + 1] ** 2)
+        q = E[-1] / (2 * S[-1])
+        for k in range(s):
+            q += 0.5 * lr[k] / (S[-1] - S[k]) * (E[-1] - (E[k - 1] if k else 0)) / (S[-1] - (S[k - 1] if k else 0))
+        ref.append(q)
+    assert np.allclose(bound_q(lr, steps, chunk_pairs=700), ref, rtol=1e-12)

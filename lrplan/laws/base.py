@@ -1,0 +1,276 @@
+"""The common estimator interface of all loss-curve laws.
+
+    law = MultiPowerLaw().fit(curves)                 # curves: lrplan.curves.Curves
+    loss = law.predict(lr)                            # absolute LR per step -> loss (nats) per step
+    loss, lo, hi = law.predict_band(lr, steps, level=0.9)
+    law.params_                                       # fitted parameters, absolute-LR units
+    Law.from_dict(law.to_dict())                      # JSON round trip
+
+Inside a fit the LR is divided by the largest LR of the fitting curves (``peak_``); parameters
+are stored in absolute units together with that peak. A subclass declares its parameters in
+normalised units (:meth:`Law._params`), precomputes parameter-independent features of a schedule
+(:meth:`Law._features`), evaluates the law and its Jacobian on them (:meth:`Law._eval`), and
+converts parameters between normalised and absolute units (:meth:`Law._to_abs`/:meth:`Law._to_norm`).
+
+Uncertainty (:meth:`Law.predict_band`): ``n_boot`` bootstrap refits (curves resampled with
+replacement and, within each curve, moving blocks of logged steps resampled; each refit starts
+from the fitted parameters) give a parameter band; leave-one-curve-out refits (``loo=True``)
+measure the error on a curve the fit has not seen, and that relative error (its RMS) is added in
+quadrature as model error. The band is pred * (1 +- z * sqrt(sd_boot^2 + sd_loo^2)) with z the
+normal quantile of ``level``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from lrplan import fitting
+from lrplan.errors import FitError, LrplanError
+from lrplan.laws.data import CurveData, find_spikes, resolve
+
+#: artifact format version written by :meth:`Law.to_dict`
+FORMAT_VERSION = 1
+
+REGISTRY: dict[str, type["Law"]] = {}
+
+
+def register(cls):
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def floor_param(data) -> fitting.Param:
+    """The loss floor L0 (nats), bounded by the lowest observed loss."""
+    ymin = min(float(d.loss.min()) for d in data)
+    return fitting.Param("L0", 0.8 * ymin, 0.0, ymin)
+
+
+def _z(level: float) -> float:
+    from scipy.stats import norm
+
+    if not 0 < level < 1:
+        raise LrplanError(f"band level must be in (0, 1), got {level}")
+    return float(norm.ppf(0.5 + level / 2))
+
+
+class Law:
+    """Base class. Options common to all laws: ``n_boot`` (bootstrap refits, 0 = none), ``loo``
+    (leave-one-curve-out refits), ``seed``, ``loss`` (``huber`` on log loss or ``linear`` least
+    squares on log loss), ``delta`` (Huber threshold, log-loss units)."""
+
+    name = "law"
+    #: names of the parameters in absolute units, in order
+    param_names: tuple[str, ...] = ()
+
+    def __init__(self, n_boot: int = 0, loo: bool = False, seed: int = 0, loss: str = "huber", delta: float = 1e-3):
+        self.n_boot = int(n_boot)
+        self.loo = bool(loo)
+        self.seed = int(seed)
+        self.loss = loss
+        self.delta = float(delta)
+
+    # ---- subclass hooks --------------------------------------------------------------------
+    def options(self) -> dict[str, Any]:
+        """Law-specific options saved in the artifact (constructor keyword arguments)."""
+        return {}
+
+    def _params(self, data: list[CurveData]) -> list[fitting.Param]:
+        raise NotImplementedError
+
+    def _starts(self, data: list[CurveData], feats: list, params: list[fitting.Param]) -> list[np.ndarray]:
+        return [np.array([p.init for p in params])]
+
+    def _features(self, lr_norm: np.ndarray, steps: np.ndarray):
+        raise NotImplementedError
+
+    def _eval(self, theta: np.ndarray, feats, grad: bool = False):
+        raise NotImplementedError
+
+    def _to_abs(self, theta: np.ndarray, peak: float) -> dict[str, float]:
+        raise NotImplementedError
+
+    def _to_norm(self, params: dict[str, float], peak: float) -> np.ndarray:
+        raise NotImplementedError
+
+    # ---- fitting ---------------------------------------------------------------------------
+    def _fit_theta(self, data: list[CurveData], peak: float, feats=None, start=None, weights=None) -> fitting.FitResult:
+        feats = feats if feats is not None else [self._features(d.lr / peak, d.steps) for d in data]
+        params = self._params(data)
+        y = np.concatenate([d.loss for d in data])
+
+        def model(theta):
+            outs = [self._eval(theta, f, grad=True) for f in feats]
+            return np.concatenate([o[0] for o in outs]), np.vstack([o[1] for o in outs])
+
+        starts = [start] if start is not None else self._starts(data, feats, params)
+        return fitting.fit(model, params, y, starts, loss=self.loss, delta=self.delta, weights=weights,
+                           label=f"{self.name} law")
+
+    def fit(self, curves, schedules: dict | None = None, runs: Sequence[str] | None = None) -> "Law":
+        """Fit to the curves (all runs, or ``runs``); see :mod:`lrplan.laws.data` for the LR."""
+        data = resolve(curves, schedules, runs)
+        return self.fit_data(data)
+
+    def fit_data(self, data: list[CurveData]) -> "Law":
+        n_par = len(self._params(data))
+        if sum(d.steps.size for d in data) < n_par + 2:
+            raise FitError(f"{self.name} law: too few points ({sum(d.steps.size for d in data)}) for {n_par} parameters")
+        peak = max(float(d.lr.max()) for d in data)
+        feats = [self._features(d.lr / peak, d.steps) for d in data]
+        res = self._fit_theta(data, peak, feats)
+        self.peak_ = peak
+        self.theta_ = res.theta
+        self.params_ = self._to_abs(res.theta, peak)
+        self.report_ = res.to_dict()
+        spikes = find_spikes(data)
+        self.report_["warnings"] = list(res.warnings) + spikes
+        fitting.warn_all(self.report_["warnings"])
+        self.data_ = [d.summary() for d in data]
+        self.boot_ = self._bootstrap(data, peak, feats) if self.n_boot > 0 else []
+        self.loo_ = self._leave_one_out(data, peak, feats) if self.loo and len(data) > 1 else []
+        return self
+
+    def _bootstrap(self, data, peak, feats) -> list[dict[str, float]]:
+        rng = np.random.default_rng(self.seed)
+        out = []
+        for _ in range(self.n_boot):
+            pick = rng.integers(0, len(data), len(data))
+            counts = np.bincount(pick, minlength=len(data))
+            use = [i for i in range(len(data)) if counts[i] > 0]
+            w = []
+            for i in use:
+                n = data[i].steps.size
+                nb = max(1, min(10, n // 5))
+                edges = np.linspace(0, n, nb + 1).astype(int)
+                mult = np.zeros(n)
+                for b in rng.integers(0, nb, nb):
+                    mult[edges[b]:edges[b + 1]] += 1
+                mult = np.maximum(mult, 1e-3) * counts[i]  # keep every point's schedule information
+                w.append(np.sqrt(mult))
+            try:
+                r = self._fit_theta([data[i] for i in use], peak, [feats[i] for i in use], start=self.theta_,
+                                    weights=np.concatenate(w))
+            except FitError:
+                continue
+            out.append(self._to_abs(r.theta, peak))
+        return out
+
+    def _leave_one_out(self, data, peak, feats) -> list[dict[str, Any]]:
+        out = []
+        for i, held in enumerate(data):
+            rest = [j for j in range(len(data)) if j != i]
+            try:
+                r = self._fit_theta([data[j] for j in rest], peak, [feats[j] for j in rest])
+            except FitError:
+                continue
+            pred = self._eval(r.theta, feats[i])[0]
+            rel = np.abs(held.loss - pred) / held.loss
+            out.append({"held_out": held.run, "params": self._to_abs(r.theta, peak),
+                        "PredE": float(rel.mean()), "WorstE": float(rel.max()),
+                        "rel_rms": float(np.sqrt(np.mean(((held.loss - pred) / held.loss) ** 2)))})
+        return out
+
+    # ---- prediction ------------------------------------------------------------------------
+    def _check_fitted(self):
+        if not hasattr(self, "params_"):
+            raise LrplanError(f"{self.name} law: not fitted yet (call fit or load a fit artifact)")
+
+    @staticmethod
+    def _lr_steps(lr, steps):
+        lr = np.asarray(lr, dtype=np.float64).ravel()
+        if lr.size == 0 or not np.all(np.isfinite(lr)) or np.any(lr < 0):
+            raise LrplanError("predict: the LR array must be non-empty, finite and >= 0")
+        steps = np.arange(lr.size) if steps is None else np.asarray(steps, dtype=np.int64).ravel()
+        if steps.size and (steps.min() < 0 or steps.max() >= lr.size):
+            raise LrplanError(f"predict: steps must lie in 0..{lr.size - 1} (the LR array has {lr.size} steps)")
+        return lr, steps
+
+    def _predict_params(self, params: dict[str, float], lr, steps) -> np.ndarray:
+        theta = self._to_norm(params, self.peak_)
+        return self._eval(theta, self._features(lr / self.peak_, steps))[0]
+
+    def predict(self, lr, steps=None) -> np.ndarray:
+        """Loss (nats) at ``steps`` (default: every step) for the absolute per-step LR ``lr``."""
+        self._check_fitted()
+        lr, steps = self._lr_steps(lr, steps)
+        return self._eval(self.theta_, self._features(lr / self.peak_, steps))[0]
+
+    def model_rel_sd(self) -> float:
+        """Relative model error from leave-one-curve-out refits (RMS over held-out curves), 0 if none."""
+        loo = getattr(self, "loo_", [])
+        return float(np.sqrt(np.mean([r["rel_rms"] ** 2 for r in loo]))) if loo else 0.0
+
+    def predict_band(self, lr, steps=None, level: float = 0.9):
+        """``(loss, lo, hi)``: prediction and a ``level`` band (see the module docstring)."""
+        self._check_fitted()
+        z = _z(level)
+        lr, steps = self._lr_steps(lr, steps)
+        feats = self._features(lr / self.peak_, steps)
+        pred = self._eval(self.theta_, feats)[0]
+        sd = np.zeros_like(pred)
+        if getattr(self, "boot_", None):
+            sims = np.array([self._eval(self._to_norm(p, self.peak_), feats)[0] for p in self.boot_])
+            sd = np.std(sims / pred, axis=0, ddof=1) if len(sims) > 1 else np.zeros_like(pred)
+        tot = np.sqrt(sd ** 2 + self.model_rel_sd() ** 2)
+        return pred, pred * (1 - z * tot), pred * (1 + z * tot)
+
+    # ---- artifacts -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready artifact (see docs/laws.md for the format)."""
+        self._check_fitted()
+        import lrplan
+
+        return {
+            "format": "lrplan-fit", "format_version": FORMAT_VERSION,
+            "lrplan_version": getattr(lrplan, "__version__", "unknown"),
+            "law": self.name,
+            "options": {"n_boot": self.n_boot, "loo": self.loo, "seed": self.seed, "loss": self.loss,
+                        "delta": self.delta, **self.options()},
+            "peak_lr": self.peak_,
+            "params": dict(self.params_),
+            "uncertainty": {"bootstrap": self.boot_, "leave_one_out": self.loo_, "model_rel_sd": self.model_rel_sd()},
+            "fit": self.report_,
+            "data": self.data_,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Law":
+        """Rebuild a fitted law from :meth:`to_dict` output (any registered law)."""
+        if d.get("format") != "lrplan-fit":
+            raise LrplanError("not an lrplan fit artifact (missing format: lrplan-fit)")
+        if int(d.get("format_version", 0)) > FORMAT_VERSION:
+            raise LrplanError(f"fit artifact format {d.get('format_version')} is newer than this lrplan supports ({FORMAT_VERSION})")
+        name = d.get("law")
+        if name not in REGISTRY:
+            raise LrplanError(f"fit artifact: unknown law {name!r}; known: {', '.join(sorted(REGISTRY))}")
+        law = REGISTRY[name]._from_dict(d)
+        return law
+
+    @classmethod
+    def _from_dict(cls, d):
+        law = cls(**d.get("options", {}))
+        law.peak_ = float(d["peak_lr"])
+        missing = [k for k in cls.param_names if k not in d["params"]]
+        if missing:
+            raise LrplanError(f"fit artifact: law {cls.name!r} lacks parameter(s) {', '.join(missing)}")
+        law.params_ = {k: float(v) for k, v in d["params"].items()}
+        law.theta_ = law._to_norm(law.params_, law.peak_)
+        unc = d.get("uncertainty", {})
+        law.boot_ = list(unc.get("bootstrap", []))
+        law.loo_ = list(unc.get("leave_one_out", []))
+        law.report_ = d.get("fit", {})
+        law.data_ = d.get("data", [])
+        return law
+
+    def __repr__(self) -> str:
+        if hasattr(self, "params_"):
+            ps = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+            return f"{type(self).__name__}({ps}; peak_lr={self.peak_:g})"
+        return f"{type(self).__name__}(unfitted)"
+
+
+def finite_or_none(x: float):
+    return x if math.isfinite(x) else None

@@ -1,0 +1,175 @@
+"""Loss laws: recovery of known parameters, the estimator interface, JSON round trips, bands."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lrplan.curves import Curves, RunMeta
+from lrplan.errors import FitError, LrplanError
+from lrplan.laws import AutoLaw, BoundLaw, Law, MomentumLaw, MultiPowerLaw, PowerLaw, load_fit, make_law, save_fit
+from lrplan.laws import kernels as K
+from lrplan.laws.mpl import published
+from lrplan.schedules import parse
+
+SPECS = {
+    "cos": "cosine:peak=3e-4,warmup=500,floor=3e-5,steps=12000",
+    "const": "constant:peak=3e-4,warmup=500,steps=12000",
+    "step": "constant:peak=3e-4,warmup=500,steps=5000 + constant:peak=9e-5,steps=5000",
+}
+TRUE_MPL = {"L0": 2.6, "A": 0.6, "alpha": 0.45, "B": 440.0, "C": 2.1, "beta": 0.6, "gamma": 0.65}
+TRUE_MOM = {"L0": 2.7, "A": 0.55, "alpha": 0.52, "C": 0.48, "lam": 0.999}
+
+
+def synthetic(law_fn, noise=0.0, seed=0, every=100):
+    rng = np.random.default_rng(seed)
+    frames, meta = [], {}
+    for run, spec in SPECS.items():
+        lr = parse(spec).array()
+        steps = np.arange(600, lr.size, every)
+        loss = law_fn(lr, steps) * np.exp(noise * rng.standard_normal(steps.size))
+        frames.append(pd.DataFrame({"run": run, "step": steps, "loss": loss}))
+        meta[run] = RunMeta(run=run, schedule=spec)
+    return Curves.from_frame(pd.concat(frames), meta=meta)
+
+
+def mpl_truth(lr, steps):
+    return K.mpl_loss(lr, steps, *TRUE_MPL.values(), method="exact")
+
+
+def mom_truth(lr, steps):
+    p = TRUE_MOM
+    return p["L0"] + p["A"] * np.cumsum(lr)[steps] ** -p["alpha"] - p["C"] * K.momentum_s2(lr, p["lam"])[steps]
+
+
+def test_momentum_law_recovers_known_parameters():
+    law = MomentumLaw(lam=0.999).fit(synthetic(mom_truth))
+    for k, v in TRUE_MOM.items():
+        assert law.params_[k] == pytest.approx(v, rel=1e-4), k
+    assert law.peak_ == 3e-4
+
+
+def test_momentum_grid_picks_the_true_lambda_and_fit_mode_finds_it():
+    curves = synthetic(mom_truth, noise=2e-4)
+    assert MomentumLaw(lam="grid").fit(curves).params_["lam"] == 0.999
+    assert MomentumLaw(lam="fit").fit(curves).params_["lam"] == pytest.approx(0.999, abs=2e-4)
+
+
+def test_mpl_recovers_known_parameters_and_predicts_an_unseen_schedule():
+    law = MultiPowerLaw().fit(synthetic(mpl_truth))
+    for k in ("L0", "A", "alpha", "B"):
+        assert law.params_[k] == pytest.approx(TRUE_MPL[k], rel=0.02), k
+    lr = parse("wsd:peak=3e-4,warmup=500,cooldown=0.2,floor=3e-5,steps=15000").array()
+    steps = np.arange(600, 15000, 50)
+    assert np.max(np.abs(law.predict(lr, steps) - mpl_truth(lr, steps))) < 2e-3
+
+
+def test_power_law_ignores_the_schedule():
+    law = PowerLaw().fit(synthetic(mom_truth))
+    a = law.predict(parse(SPECS["cos"]).array())
+    b = law.predict(parse(SPECS["const"]).array())
+    assert np.array_equal(a, b) and a.shape == (12000,)
+
+
+def test_bound_law_is_linear_in_its_parameters_and_fits_itself():
+    lr = parse(SPECS["cos"]).array()
+    truth = BoundLaw()
+    truth.peak_, truth.params_ = 3e-4, {"L0": 2.5, "a": 3e-3, "b": 300.0}
+    truth.theta_ = truth._to_norm(truth.params_, 3e-4)
+    curves = synthetic(lambda lr, s: BoundLaw.predict(truth, lr, s))
+    law = BoundLaw().fit(curves)
+    for k, v in truth.params_.items():
+        assert law.params_[k] == pytest.approx(v, rel=1e-4), k
+
+
+@pytest.mark.parametrize("name", ["momentum", "mpl", "bound", "power", "auto"])
+def test_json_round_trip_gives_identical_predictions(name, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        opts = {"members": ("momentum", "power")} if name == "auto" else {}
+        law = make_law(name, n_boot=2, **opts).fit(synthetic(mpl_truth, noise=1e-3))
+    path = save_fit(law, tmp_path / "fit.json")
+    d = json.loads(path.read_text())
+    assert d["format"] == "lrplan-fit" and d["law"] == name and d["peak_lr"] == 3e-4
+    back = load_fit(path)
+    lr = parse("wsd:peak=2e-4,warmup=300,cooldown=0.3,floor=0,steps=9000").array()
+    assert np.allclose(back.predict(lr), law.predict(lr), rtol=1e-12)
+    p, lo, hi = back.predict_band(lr, level=0.9)
+    p0, lo0, hi0 = law.predict_band(lr, level=0.9)
+    assert np.allclose(lo, lo0) and np.allclose(hi, hi0)
+    assert np.all(lo <= p) and np.all(p <= hi)
+
+
+def test_band_widens_with_level_and_covers_the_held_out_truth():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        law = MomentumLaw(n_boot=8, loo=True).fit(synthetic(mom_truth, noise=3e-3))
+    lr = parse("wsd:peak=3e-4,warmup=500,cooldown=0.2,floor=3e-5,steps=12000").array()
+    steps = np.arange(600, 12000, 10)
+    p, lo, hi = law.predict_band(lr, steps, level=0.9)
+    _, lo2, hi2 = law.predict_band(lr, steps, level=0.5)
+    assert np.all(hi - lo > hi2 - lo2)
+    truth = mom_truth(lr, steps)
+    assert np.mean((truth >= lo) & (truth <= hi)) > 0.9
+    assert law.model_rel_sd() > 0
+
+
+def test_auto_weights_the_true_law_highest():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        law = AutoLaw(members=("power", "mpl")).fit(synthetic(mpl_truth, noise=5e-4))
+    assert law.weights_["mpl"] > 0.9
+    assert sum(law.weights_.values()) == pytest.approx(1.0)
+
+
+def test_published_mpl_law_matches_kernel():
+    law = published("100")
+    lr = parse("cosine:peak=3e-4,warmup=2160,floor=3e-5,steps=24000").array()
+    from lrplan.datasets import MPL_PUBLISHED_PARAMS
+
+    steps = np.arange(2160, 24000, 128)
+    ref = K.mpl_loss(lr, steps, *MPL_PUBLISHED_PARAMS["100"], method="exact")
+    assert np.max(np.abs(law.predict(lr, steps) - ref)) < 1e-6
+
+
+def test_missing_lr_says_what_to_add():
+    c = Curves.from_frame(pd.DataFrame({"run": "r1", "step": np.arange(100, 1000, 100), "loss": np.linspace(4, 3, 9)}))
+    with pytest.raises(LrplanError, match=r"--lr-file LR.csv .*--schedule r1=SPEC"):
+        MomentumLaw().fit(c)
+
+
+def test_lr_not_covering_the_logged_steps_is_an_error():
+    c = Curves.from_frame(pd.DataFrame({"run": "r1", "step": np.arange(100, 1000, 100), "loss": np.linspace(4, 3, 9)}))
+    with pytest.raises(LrplanError, match=r"run 'r1': the LR .* covers steps 0..499 .* up to step 900"):
+        MomentumLaw().fit(c, schedules={"r1": "cosine:peak=1e-3,warmup=10,steps=500"})
+
+
+def test_too_few_points_is_a_fit_error():
+    c = Curves.from_frame(pd.DataFrame({"run": "r1", "step": [100, 200, 300], "loss": [4.0, 3.5, 3.3]}))
+    with pytest.raises(FitError, match="too few points"):
+        MomentumLaw().fit(c, schedules={"r1": "constant:peak=1e-3,warmup=10,steps=400"})
+
+
+def test_loss_spikes_warn_and_do_not_move_the_fit():
+    clean = synthetic(mom_truth)
+    d = clean.data.copy()
+    spike = (d["run"] == "cos") & (d["step"] == 6000)
+    d.loc[spike, "loss"] *= 1.5
+    spiky = Curves(d, clean.meta)
+    with pytest.warns(Warning, match=r"run 'cos': 1 loss spike\(s\) at step\(s\) 6000"):
+        law = MomentumLaw(lam=0.999).fit(spiky)
+    for k, v in TRUE_MOM.items():
+        assert law.params_[k] == pytest.approx(v, rel=2e-3), k
+
+
+def test_unknown_law_and_bad_artifacts(tmp_path):
+    with pytest.raises(LrplanError, match="unknown law 'foo'"):
+        make_law("foo")
+    bad = tmp_path / "x.json"
+    bad.write_text('{"format": "lrplan-fit", "law": "nope", "params": {}}')
+    with pytest.raises(LrplanError, match="unknown law 'nope'"):
+        load_fit(bad)
+    with pytest.raises(LrplanError, match="no such fit file or shipped fit name"):
+        load_fit(tmp_path / "missing.json")
