@@ -4,6 +4,7 @@ from lrplan.cli.app import app, console, err_console, fail, main
 
 # command modules (one per area); keep this list sorted
 from lrplan.cli import curves_cmds  # noqa: E402,F401
+from lrplan.cli import fit_cmds  # noqa: E402,F401
 from lrplan.cli import forgetting_cmds  # noqa: E402,F401
 from lrplan.cli import plan_cmds  # noqa: E402,F401
 from lrplan.cli import schedule_cmds  # noqa: E402,F401

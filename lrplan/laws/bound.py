@@ -73,7 +73,7 @@ class BoundLaw(Law):
                 fitting.Param("b", 0.1, 1e-9, 1e9, log=True)]
 
     def _features(self, lr_norm, steps):
-        return {"S1": np.maximum(np.cumsum(lr_norm)[steps], K.ETA_FLOOR), "Q": bound_q_any(lr_norm, steps)}
+        return {"S1": np.maximum(np.cumsum(lr_norm)[steps], K.MIN_AREA), "Q": bound_q_any(lr_norm, steps)}
 
     def _eval(self, theta, f, grad=False):
         L0, a, b = theta

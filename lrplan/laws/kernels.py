@@ -42,6 +42,10 @@ from scipy.signal import lfilter
 #: (a schedule that decays to exactly 0 would otherwise give 0 * inf).
 ETA_FLOOR = 1e-12
 
+#: smallest LR area (in peak-normalised units = steps at peak LR) the laws evaluate S1^(-alpha) at:
+#: predictions inside the first step of warmup, where S1 -> 0, are held at one peak-LR step.
+MIN_AREA = 1.0
+
 
 def _as_lr(lr) -> np.ndarray:
     a = np.asarray(lr, dtype=np.float64).ravel()

@@ -73,7 +73,7 @@ class MomentumLaw(Law):
 
     def _features(self, lr_norm, steps):
         lr = _warmup_to_peak(lr_norm) if self.warmup == "peak" else lr_norm
-        S1 = np.maximum(np.cumsum(lr)[steps], K.ETA_FLOOR)
+        S1 = np.maximum(np.cumsum(lr)[steps], K.MIN_AREA)
         return {"lr": lr, "steps": steps, "S1": S1, "S2": {}}
 
     def _s2(self, f, lam, grad):

@@ -51,7 +51,7 @@ class MultiPowerLaw(Law):
         ]
 
     def _features(self, lr_norm, steps, fitting_mode=False):
-        S1 = np.maximum(np.cumsum(lr_norm)[steps], K.ETA_FLOOR)
+        S1 = np.maximum(np.cumsum(lr_norm)[steps], K.MIN_AREA)
         if steps.size == lr_norm.size and lr_norm.size > 200_000:
             return {"S1": S1, "lr": lr_norm, "terms": None}
         n_cp = int(np.count_nonzero(np.diff(lr_norm)))
