@@ -407,3 +407,16 @@ def test_every_format_has_a_fixture():
         "text/build-nanogpt/log/log.txt", "text/modded_nanogpt.txt", "text/megatron_gpt345m.log",
         "text/torchtitan_llama3_debug.log")}
     assert covered == set(FORMATS)
+
+
+def test_benchmark_smoke(capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_loaders", Path(__file__).parents[1] / "benchmarks" / "loaders.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    results = bench.main(["--smoke"])
+    # 300 train steps + evals at 0, 100, 200 in every format
+    assert {k: v["points"] for k, v in results.items() if k != "crc_speedup"} == {
+        "table (canonical CSV)": 303, "table (JSONL)": 303, "tensorboard": 303, "megatron": 303}
+    assert "| tensorboard |" in capsys.readouterr().out

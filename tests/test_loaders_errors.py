@@ -47,6 +47,7 @@ def outcome(path: Path, fmt: str | None) -> Curves | LrplanError:
             msg = str(e)
             assert "\n" not in msg and msg.strip() == msg, msg
             assert str(path.parent) in msg, f"message does not name the file: {msg}"
+            assert "cannot read as" not in msg, f"a parser error reached load()'s safety net: {msg}"
             return e
 
 
@@ -243,3 +244,35 @@ def test_truncated_copy_of_a_directory_run(tmp_path):
     with pytest.warns(LrplanWarning, match="truncated record"):
         c = load(tmp_path / "wsd")
     assert c.runs == ["wsd"] and c.data[c.data["split"] == "train"]["step"].max() == 200
+
+
+# -- TFRecord framing -----------------------------------------------------------------------------
+@settings(max_examples=50, deadline=None, derandomize=True)
+@given(st.lists(st.binary(max_size=300), max_size=40))
+def test_vectorised_crc_equals_the_scalar_loop(chunks):
+    from lrplan.loaders._wire import crc32c, crc32c_many
+
+    assert [int(c) for c in crc32c_many(chunks, batch=7, long=200)] == [crc32c(c) for c in chunks]
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(payloads=st.lists(st.binary(min_size=1, max_size=50), min_size=1, max_size=12), data=st.data())
+def test_records_stop_at_the_first_damaged_record(payloads, data):
+    from lrplan.loaders._wire import CorruptRecord, TruncatedRecord, frame_record, records
+
+    framed = [frame_record(p) for p in payloads]
+    k = data.draw(st.integers(0, len(framed) - 1))
+    offset = sum(map(len, framed[:k]))
+    rec = bytearray(framed[k])
+    i = data.draw(st.integers(0, len(rec) - 1))
+    rec[i] ^= 1 << data.draw(st.integers(0, 7))
+    blob = b"".join(framed[:k]) + bytes(rec) + b"".join(framed[k + 1:])
+    seen = []
+    with pytest.raises((CorruptRecord, TruncatedRecord)) as err:
+        for off, payload in records(blob):
+            seen.append((off, payload))
+    assert [p for _, p in seen] == payloads[:k]
+    assert err.value.offset == offset
+    cut = b"".join(framed)[: offset + data.draw(st.integers(1, len(framed[k]) - 1))]
+    with pytest.raises(TruncatedRecord):
+        assert [p for _, p in records(cut)] == payloads[:k]
