@@ -19,8 +19,13 @@ from lrplan.errors import FitError
 
 def huber_fit(residuals: Callable[[np.ndarray], np.ndarray], starts: Sequence[Sequence[float]],
               lower: Sequence[float], upper: Sequence[float], delta: float = 1e-3,
-              what: str = "law") -> tuple[np.ndarray, float]:
+              what: str = "law", max_nfev: int = 100, keep: int = 4) -> tuple[np.ndarray, float]:
     """Minimise sum(huber(residuals(theta), delta)) from each start; return (theta, objective).
+
+    ``max_nfev`` (per parameter) caps each start: along the flat valleys of these laws (E and
+    beta trade off on short clock ranges) the optimiser would otherwise creep for thousands of
+    evaluations at no gain in the objective. Starts are ranked by their initial objective and
+    only the best ``keep`` are optimised (a cheap screen of the start grid).
 
     ``residuals`` maps the parameter vector (in the fit's own coordinates, e.g. log scales) to the
     residual vector. Raises :class:`FitError` if no start gives a finite objective.
@@ -28,19 +33,24 @@ def huber_fit(residuals: Callable[[np.ndarray], np.ndarray], starts: Sequence[Se
     from scipy.optimize import least_squares
 
     lo, hi = np.asarray(lower, float), np.asarray(upper, float)
+    eps = np.where(np.isfinite(hi - lo), 1e-9 * (hi - lo), 0.0)
+    ranked = []
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for x0 in starts:
+            x0 = np.clip(np.asarray(x0, float), lo + eps, hi - eps)
+            x0 = np.where(x0 <= lo, np.nextafter(lo, hi), np.where(x0 >= hi, np.nextafter(hi, lo), x0))
+            r0 = residuals(x0)
+            if np.all(np.isfinite(r0)):
+                ranked.append((float(np.sum(_huber(r0, delta))), x0))
+    ranked.sort(key=lambda t: t[0])
     best, best_cost = None, np.inf
-    for x0 in starts:
-        eps = np.where(np.isfinite(hi - lo), 1e-9 * (hi - lo), 0.0)
-        x0 = np.clip(np.asarray(x0, float), lo + eps, hi - eps)
-        x0 = np.where(x0 <= lo, np.nextafter(lo, hi), np.where(x0 >= hi, np.nextafter(hi, lo), x0))
+    for _, x0 in ranked[:keep]:
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore", RuntimeWarning)
-                r0 = residuals(x0)
-                if not np.all(np.isfinite(r0)):
-                    continue
                 res = least_squares(residuals, x0, bounds=(lo, hi), loss="huber", f_scale=delta,
-                                    x_scale="jac", max_nfev=400 * len(x0))
+                                    x_scale="jac", max_nfev=max_nfev * len(x0))
         except (ValueError, FloatingPointError, np.linalg.LinAlgError):
             continue
         if np.isfinite(res.cost) and res.cost < best_cost:
@@ -48,6 +58,11 @@ def huber_fit(residuals: Callable[[np.ndarray], np.ndarray], starts: Sequence[Se
     if best is None:
         raise FitError(f"{what}: no start gave a finite fit (check the data for NaN/inf or too few points)")
     return best, best_cost
+
+
+def _huber(r: np.ndarray, delta: float) -> np.ndarray:
+    a = np.abs(r)
+    return np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))
 
 
 def grid(*axes: Sequence[float]) -> list[tuple[float, ...]]:

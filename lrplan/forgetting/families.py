@@ -113,7 +113,7 @@ def _starts_and_bounds(family: str, tau: np.ndarray, y: np.ndarray, origin: floa
         m0 = float(y[np.argmin(tau)]) or span
         return grid([m0], lograte, [0.1, 0.5, 1.5]), [-big, -30.0, 1e-4], [big, 30.0, 3.0]
     if family == "saturating":
-        return grid([sign * span, 2 * sign * span], lograte, [0.1, 0.5, 1.5]), [-big, -30.0, 1e-4], [big, 30.0, 3.0]
+        return grid([1.5 * sign * span], lograte, [0.1, 0.5, 1.5]), [-big, -30.0, 1e-4], [big, 30.0, 3.0]
     if family == "exponential":
         return grid([sign * span], lograte), [-big, -30.0], [big, 30.0]
     raise FitError(f"family: unknown forgetting family {family!r}; choose one of {', '.join(FAMILIES)}")
