@@ -420,3 +420,43 @@ def test_benchmark_smoke(capsys):
     assert {k: v["points"] for k, v in results.items() if k != "crc_speedup"} == {
         "table (canonical CSV)": 303, "table (JSONL)": 303, "tensorboard": 303, "megatron": 303}
     assert "| tensorboard |" in capsys.readouterr().out
+
+
+# -- LR from a schedule ------------------------------------------------------------------------------
+def test_with_schedule_rebuilds_missing_lr():
+    from lrplan.loaders import with_schedule
+    from lrplan.schedules import parse
+
+    c = load(LOGS / "text/torchtitan_llama3_debug.log")
+    spec = "cosine:peak=3e-4,warmup=10,floor=0.1x"
+    d = with_schedule(c, spec)
+    lr = parse(spec, 41).array()  # steps 1..40 logged: length = last step + 1
+    np.testing.assert_array_equal(d.data["lr"].to_numpy(), lr[d.data["step"].to_numpy()])
+    m = d.meta["torchtitan_llama3_debug"]
+    assert m.peak_lr == 3e-4 and m.extra["lr_source"] == "schedule" and m.schedule.startswith("cosine:")
+    assert c.data["lr"].isna().all()  # the input is not modified
+
+
+def test_with_schedule_fills_gaps_and_checks_logged_lr(tmp_path):
+    from lrplan.loaders import with_schedule
+    from lrplan.schedules import parse
+
+    c = load(LOGS / "table/simple.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LrplanWarning)  # the logged LR of 'baseline' matches this schedule
+        d = with_schedule(c, "cosine:peak=3e-4,warmup=50,floor=3e-5,steps=401")
+    pd.testing.assert_series_equal(rows(d, "baseline", "train")["lr"], rows(c, "baseline", "train")["lr"])
+    expected = parse("cosine:peak=3e-4,warmup=50,floor=3e-5,steps=401").array()[[0, 100, 200, 300]]
+    np.testing.assert_array_equal(rows(d, "no-lr", "train")["lr"].to_numpy(), expected)
+    assert d.meta["baseline"].extra["lr_source"] == "logged+schedule"
+    with pytest.warns(LrplanWarning, match="logged LR differs from schedule"):
+        with_schedule(c, "constant:peak=1e-3", runs=["baseline"])
+    with pytest.raises(LoadError, match="no run named 'x'"):
+        with_schedule(c, "constant:peak=1e-3", runs=["x"])
+    out = tmp_path / "filled.csv"
+    from lrplan.cli import main
+
+    assert main(["curves", "convert", str(LOGS / "text/torchtitan_llama3_debug.log"), "--schedule",
+                 "wsd:peak=1e-3,warmup=5,cooldown=0.2", "--out", str(out)]) == 0
+    assert load(out).data["lr"].notna().all()
+    assert main(["curves", "inspect", str(LOGS / "text/torchtitan_llama3_debug.log"), "--schedule", "wsd:peak"]) == 2

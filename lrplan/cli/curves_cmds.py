@@ -20,6 +20,8 @@ MapOpt = Annotated[Optional[list[str]], typer.Option(
     "--map", "-m", help="Column mapping NAME=TARGET (TARGET: step, loss, loss:<split>, val_loss, lr, tokens, run, split); repeatable.")]
 RunOpt = Annotated[Optional[str], typer.Option(help="Keep only this run (or name a file's only run).")]
 SplitOpt = Annotated[Optional[str], typer.Option(help="Keep only this split (train, val, ...).")]
+ScheduleOpt = Annotated[Optional[str], typer.Option(
+    "--schedule", help="Fill missing LR from this schedule spec (e.g. 'cosine:peak=3e-4,warmup=200'); every run.")]
 
 
 def parse_map(items: list[str] | None) -> dict[str, str] | None:
@@ -35,19 +37,20 @@ def parse_map(items: list[str] | None) -> dict[str, str] | None:
     return out
 
 
-def _load(files, fmt, mapping, run, split):
-    from lrplan.loaders import load_many
+def _load(files, fmt, mapping, run, split, schedule=None):
+    from lrplan.loaders import load_many, with_schedule
 
-    return load_many(files, format=fmt, columns=parse_map(mapping), run=run, split=split)
+    curves = load_many(files, format=fmt, columns=parse_map(mapping), run=run, split=split)
+    return with_schedule(curves, schedule) if schedule else curves
 
 
 @curves_app.command("inspect")
 def inspect(files: FilesArg, format: FormatOpt = None, map: MapOpt = None, run: RunOpt = None,
-            split: SplitOpt = None):
+            split: SplitOpt = None, schedule: ScheduleOpt = None):
     """Print one row per run and split: points, step range, loss range, LR present, schedule."""
     from rich.table import Table
 
-    curves = _load(files, format, map, run, split)
+    curves = _load(files, format, map, run, split, schedule)
     data = curves.data
     show_schedule = any(m.schedule for m in curves.meta.values())
     table = Table(show_header=True)
@@ -79,9 +82,10 @@ def inspect(files: FilesArg, format: FormatOpt = None, map: MapOpt = None, run: 
 @curves_app.command("convert")
 def convert(files: FilesArg,
             out: Annotated[Path, typer.Option("--out", "-o", help="Output CSV (run,split,step,loss,lr[,tokens,batch_size]).")],
-            format: FormatOpt = None, map: MapOpt = None, run: RunOpt = None, split: SplitOpt = None):
+            format: FormatOpt = None, map: MapOpt = None, run: RunOpt = None, split: SplitOpt = None,
+            schedule: ScheduleOpt = None):
     """Read logs and write the canonical lrplan curve CSV (readable again by every lrplan command)."""
-    curves = _load(files, format, map, run, split)
+    curves = _load(files, format, map, run, split, schedule)
     curves.to_csv(out)
     err_console.print(f"wrote {out}: {len(curves.runs)} run(s), {len(curves)} point(s)", highlight=False)
 

@@ -17,6 +17,7 @@ Formats (:data:`FORMATS`): ``table`` (CSV/TSV/JSON/JSONL), ``wandb-export``, ``w
 ``tensorboard``, ``hf``, ``lightning``, ``mlflow``, ``mlflow-sqlite``, ``nanogpt``,
 ``build-nanogpt``, ``modded-nanogpt``, ``megatron``, ``torchtitan``; see each module's docstring.
 Bad input ends in a :class:`~lrplan.errors.LoadError` naming the file and the problem.
+Runs that did not log their LR get it from their schedule with :func:`with_schedule`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from lrplan.loaders._common import classify, rename_runs, warn
 from lrplan.loaders.detect import detect
 from lrplan.loaders.hf import load_trainer_state
 from lrplan.loaders.lightning import load_lightning
+from lrplan.loaders.lr import with_schedule
 from lrplan.loaders.mlflow import load_mlflow_files, load_mlflow_sqlite
 from lrplan.loaders.table import load_table
 from lrplan.loaders.tensorboard import load_tensorboard
@@ -150,4 +152,4 @@ def _unique_prefixes(paths: list[Path]) -> list[str]:
     return [f"{s}#{i + 1}" for i, s in enumerate(stems)]
 
 
-__all__ = ["ALIASES", "FORMATS", "classify", "detect", "load", "load_many", "resolve_format"]
+__all__ = ["ALIASES", "FORMATS", "classify", "detect", "load", "load_many", "resolve_format", "with_schedule"]
