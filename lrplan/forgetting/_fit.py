@@ -1,68 +1,52 @@
-"""Robust least squares used by the forgetting laws: Huber loss, multi-start, bounds.
+"""Fitting helpers of the forgetting laws, on top of the shared engine :mod:`lrplan.fitting`.
 
-Until the shared engine (``lrplan.fitting``) offers a generic residual fit, the forgetting laws
-use this one small wrapper around :func:`scipy.optimize.least_squares` (``loss="huber"``), so the
-fitting recipe of the forgetting-laws reference (Huber with delta ~ 1e-3, bounds, best of a grid of
-starts, positive scales in log space) lives in exactly one place of this package.
+The recipe of the forgetting-laws reference (Huber with delta ~ 1e-3, bounds, best of a grid of
+starts, positive scales in log space) runs through :func:`lrplan.fitting.fit`. The start grids of
+these laws are large and their valleys flat (E and beta trade off on short clock ranges), so
+:func:`robust_fit` first screens the grid by the objective at each start and optimises only the
+best few, each with a capped number of evaluations.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import warnings
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from lrplan.errors import FitError
+from lrplan.errors import FitError, LoadError
+from lrplan.fitting import FitResult, Param, fit, objective
 
 
-def huber_fit(residuals: Callable[[np.ndarray], np.ndarray], starts: Sequence[Sequence[float]],
-              lower: Sequence[float], upper: Sequence[float], delta: float = 1e-3,
-              what: str = "law", max_nfev: int = 100, keep: int = 4) -> tuple[np.ndarray, float]:
-    """Minimise sum(huber(residuals(theta), delta)) from each start; return (theta, objective).
-
-    ``max_nfev`` (per parameter) caps each start: along the flat valleys of these laws (E and
-    beta trade off on short clock ranges) the optimiser would otherwise creep for thousands of
-    evaluations at no gain in the objective. Starts are ranked by their initial objective and
-    only the best ``keep`` are optimised (a cheap screen of the start grid).
-
-    ``residuals`` maps the parameter vector (in the fit's own coordinates, e.g. log scales) to the
-    residual vector. Raises :class:`FitError` if no start gives a finite objective.
-    """
-    from scipy.optimize import least_squares
-
-    lo, hi = np.asarray(lower, float), np.asarray(upper, float)
-    eps = np.where(np.isfinite(hi - lo), 1e-9 * (hi - lo), 0.0)
+def robust_fit(model: Callable[[np.ndarray], np.ndarray], params: Sequence[Param], y: np.ndarray,
+               starts: Sequence[Sequence[float]], *, delta: float = 1e-3, log: bool = False, label: str = "law",
+               keep: int = 4, max_nfev: int = 100) -> FitResult:
+    """Screen ``starts`` (natural units) by objective, fit from the best ``keep`` with
+    :func:`lrplan.fitting.fit` (``max_nfev`` evaluations per parameter)."""
+    y = np.asarray(y, dtype=np.float64)
+    lo = np.array([p.lo for p in params], float)
+    hi = np.array([p.hi for p in params], float)
     ranked = []
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        for x0 in starts:
-            x0 = np.clip(np.asarray(x0, float), lo + eps, hi - eps)
-            x0 = np.where(x0 <= lo, np.nextafter(lo, hi), np.where(x0 >= hi, np.nextafter(hi, lo), x0))
-            r0 = residuals(x0)
-            if np.all(np.isfinite(r0)):
-                ranked.append((float(np.sum(_huber(r0, delta))), x0))
+        for s in starts:
+            s = np.clip(np.asarray(s, float), lo, hi)
+            try:
+                cost = objective(model, s, y, delta=delta, log=log)
+            except (ValueError, FloatingPointError):
+                continue
+            if np.isfinite(cost):
+                ranked.append((cost, s))
+    if not ranked:
+        raise FitError(f"{label}: no start gives a finite objective (check the data for NaN/inf)")
     ranked.sort(key=lambda t: t[0])
-    best, best_cost = None, np.inf
-    for _, x0 in ranked[:keep]:
-        try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore", RuntimeWarning)
-                res = least_squares(residuals, x0, bounds=(lo, hi), loss="huber", f_scale=delta,
-                                    x_scale="jac", max_nfev=max_nfev * len(x0))
-        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
-            continue
-        if np.isfinite(res.cost) and res.cost < best_cost:
-            best, best_cost = res.x, float(res.cost)
-    if best is None:
-        raise FitError(f"{what}: no start gave a finite fit (check the data for NaN/inf or too few points)")
-    return best, best_cost
-
-
-def _huber(r: np.ndarray, delta: float) -> np.ndarray:
-    a = np.abs(r)
-    return np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fit(model, params, y, [s for _, s in ranked[:keep]], delta=delta, log=log,
+                   max_nfev=max_nfev * len(params), label=label)
 
 
 def grid(*axes: Sequence[float]) -> list[tuple[float, ...]]:
@@ -79,11 +63,6 @@ def r2_score(y: np.ndarray, yhat: np.ndarray) -> float:
 
 def read_json(path, what: str) -> dict:
     """Read a fitted-law JSON file; :class:`LoadError` naming ``path`` if it cannot be read."""
-    import json
-    from pathlib import Path
-
-    from lrplan.errors import LoadError
-
     try:
         return json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as e:

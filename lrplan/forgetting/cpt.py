@@ -43,7 +43,8 @@ import numpy as np
 
 from lrplan import _io
 from lrplan.errors import ConfigError, FitError, LoadError, LrplanWarning
-from lrplan.forgetting._fit import huber_fit, r2_score, read_json
+from lrplan.fitting import Param
+from lrplan.forgetting._fit import r2_score, read_json, robust_fit
 
 DOMAINS = ("pt", "cpt")
 
@@ -211,30 +212,23 @@ class CPTLaw:
         lin, nln = _linear_names(self.size), _nonlinear_names(self.replay, self.size)
         if y.size < len(lin) + len(nln) + 2:
             raise FitError(f"cpt fit: {y.size} usable points for {len(lin) + len(nln)} parameters")
-        logy = np.log(y)
         seeds = self._seeds(ar, r, N, y)
-        is_log = np.array([n == "E" for n in lin + nln])
-        lo = {"L0": 1e-6, "A": 0.0, "alpha": 0.01, "E": np.log(1e-6), "beta": 1e-3, "a1": -20.0, "a2": 1e-3,
+        lo = {"L0": 1e-6, "A": 0.0, "alpha": 0.01, "E": 1e-6, "beta": 1e-3, "a1": -20.0, "a2": 1e-3,
               "g1": -2.0, "g2": -2.0, "g3": 0.0}
-        hi = {"alpha": 3.0, "E": np.log(1e9), "beta": 3.0, "a1": 20.0, "a2": 30.0, "g1": 2.0, "g2": 2.0, "g3": 2.0,
+        hi = {"alpha": 3.0, "E": 1e9, "beta": 3.0, "a1": 20.0, "a2": 30.0, "g1": 2.0, "g2": 2.0, "g3": 2.0,
               "L0": float(y.min())}
         names = lin + nln
-        lower = [lo.get(n, -np.inf) for n in names]
-        upper = [hi.get(n, np.inf) for n in names]
+        params = [Param(n, seeds[0][n], lo.get(n, -np.inf), hi.get(n, np.inf), log=n == "E") for n in names]
 
-        def unpack(x):
-            return dict(zip(names, np.where(is_log, np.exp(x), x)))
-
-        def res(x):
-            p = unpack(x)
+        def model(theta):
             with np.errstate(all="ignore"):
-                pred = self._eval(ar, r, N, p)
-                out = np.log(np.where(pred > 0, pred, np.nan)) - logy
-            return np.where(np.isfinite(out), out, 10.0)
+                return self._eval(ar, r, N, dict(zip(names, theta)))
 
-        starts = [[s[n] if n != "E" else np.log(s[n]) for n in names] for s in seeds]
-        x, cost = huber_fit(res, starts, lower, upper, self.delta, what=f"cpt law ({self.domain})")
-        self.params_ = {k: float(v) for k, v in unpack(x).items()}
+        res = robust_fit(model, params, y, [[sd[n] for n in names] for sd in seeds], delta=self.delta, log=True,
+                         label=f"cpt law ({self.domain})")
+        self.params_ = {k: float(v) for k, v in res.params.items()}
+        self.fit_warnings_ = list(res.warnings)
+        cost = res.cost
         pred = self._eval(ar, r, N, self.params_)
         self.r2_ = r2_score(y, pred)
         self.huber_ = float(cost / y.size)

@@ -41,7 +41,8 @@ import pandas as pd
 
 from lrplan import _io
 from lrplan.errors import FitError, LrplanWarning
-from lrplan.forgetting._fit import grid, huber_fit, r2_score, read_json
+from lrplan.fitting import Param
+from lrplan.forgetting._fit import grid, r2_score, read_json, robust_fit
 
 FAMILIES = ("log", "power", "shifted_power", "saturating", "exponential", "mixture")
 
@@ -49,7 +50,6 @@ FAMILIES = ("log", "power", "shifted_power", "saturating", "exponential", "mixtu
 @dataclass(frozen=True)
 class _Family:
     names: tuple[str, ...]
-    log_params: tuple[str, ...]          # fitted as log(value)
     positive_tau: bool                   # needs tau > 0
     fn: Callable[..., np.ndarray]        # fn(tau, origin, **params)
 
@@ -75,11 +75,11 @@ def _exponential(tau, origin, B, k):
 
 
 _FAM = {
-    "log": _Family(("a", "b"), (), True, _log),
-    "power": _Family(("b", "c"), (), True, _power),
-    "shifted_power": _Family(("m", "h", "f"), ("h",), False, _shifted),
-    "saturating": _Family(("B", "E", "beta"), ("E",), False, _saturating),
-    "exponential": _Family(("B", "k"), ("k",), False, _exponential),
+    "log": _Family(("a", "b"), True, _log),
+    "power": _Family(("b", "c"), True, _power),
+    "shifted_power": _Family(("m", "h", "f"), False, _shifted),
+    "saturating": _Family(("B", "E", "beta"), False, _saturating),
+    "exponential": _Family(("B", "k"), False, _exponential),
 }
 
 
@@ -97,25 +97,36 @@ def forgetting_curve(family: str, tau, params: dict, origin: float = 0.0) -> np.
         return f.fn(tau, origin, **{n: params[n] for n in f.names})
 
 
-def _starts_and_bounds(family: str, tau: np.ndarray, y: np.ndarray, origin: float):
-    """Start grid and bounds in fit coordinates for one family (scales from the data)."""
+def _starts_and_params(family: str, tau: np.ndarray, y: np.ndarray, origin: float):
+    """Start grid (natural units) and :class:`~lrplan.fitting.Param` bounds for one family; the
+    scales come from the data, rates (h, E, k) are fitted in log space."""
     span = float(np.max(np.abs(y - origin))) or 1.0
     tpos = tau[tau > 0]
     tmed = float(np.median(tpos)) if tpos.size else 1.0
-    lograte = np.log(1.0 / tmed) + np.array([-4.0, -1.0, 2.0, 5.0])
+    rates = np.exp(np.log(1.0 / tmed) + np.array([-4.0, -1.0, 2.0, 5.0]))
     sign = 1.0 if np.mean(y - origin) >= 0 else -1.0
     big = 1e3 * (span + abs(origin) + 1)
+
+    def amp(name):
+        return Param(name, span, -big, big)
+
+    def rate(name):
+        return Param(name, 1.0 / tmed, np.exp(-30.0), np.exp(30.0), log=True)
+
+    def expo(name, lo=1e-4):
+        return Param(name, 0.5, lo, 3.0)
+
     if family == "log":
-        return grid([-span, span], [float(np.mean(y))]), [-big, -big], [big, big]
+        return grid([-span, span], [float(np.mean(y))]), [amp("a"), amp("b")]
     if family == "power":
-        return grid([float(np.mean(y)) or 1.0], [-0.5, -0.1, 0.1, 0.5]), [-big, -3.0], [big, 3.0]
+        return grid([float(np.mean(y)) or 1.0], [-0.5, -0.1, 0.1, 0.5]), [amp("b"), expo("c", -3.0)]
     if family == "shifted_power":
         m0 = float(y[np.argmin(tau)]) or span
-        return grid([m0], lograte, [0.1, 0.5, 1.5]), [-big, -30.0, 1e-4], [big, 30.0, 3.0]
+        return grid([m0], rates, [0.1, 0.5, 1.5]), [amp("m"), rate("h"), expo("f")]
     if family == "saturating":
-        return grid([1.5 * sign * span], lograte, [0.1, 0.5, 1.5]), [-big, -30.0, 1e-4], [big, 30.0, 3.0]
+        return grid([1.5 * sign * span], rates, [0.1, 0.5, 1.5]), [amp("B"), rate("E"), expo("beta")]
     if family == "exponential":
-        return grid([sign * span], lograte), [-big, -30.0], [big, 30.0]
+        return grid([sign * span], rates), [amp("B"), rate("k")]
     raise FitError(f"family: unknown forgetting family {family!r}; choose one of {', '.join(FAMILIES)}")
 
 
@@ -163,21 +174,18 @@ class ForgettingLaw:
             self._fit_mixture(tau, y)
         else:
             fam = _FAM[self.family]
-            is_log = np.array([n in fam.log_params for n in fam.names])
 
-            def unpack(x):
-                return dict(zip(fam.names, np.where(is_log, np.exp(x), x)))
+            def model(theta):
+                return fam.fn(tau, self.origin, **dict(zip(fam.names, theta)))
 
-            def res(x):
-                return fam.fn(tau, self.origin, **unpack(x)) - y
-
-            starts, lo, hi = _starts_and_bounds(self.family, tau, y, self.origin)
-            x, _ = huber_fit(res, starts, lo, hi, self.delta, what=f"forgetting law {self.family!r}")
-            self.params_ = {k: float(v) for k, v in unpack(x).items()}
-            hit = [n for n, v, a, b in zip(fam.names, x, lo, hi) if np.isclose(v, a) or np.isclose(v, b)]
+            starts, params = _starts_and_params(self.family, tau, y, self.origin)
+            res = robust_fit(model, params, y, starts, delta=self.delta, log=False,
+                             label=f"forgetting law {self.family!r}")
+            self.params_ = {k: float(v) for k, v in res.params.items()}
+            self.fit_warnings_ = list(res.warnings)
+            hit = [w for w in res.warnings if "at a bound" in w]
             if hit:
-                warnings.warn(LrplanWarning(f"forgetting law {self.family!r}: parameter(s) {', '.join(hit)} at a bound; "
-                                            "the clock range may be too short to identify them"), stacklevel=2)
+                warnings.warn(LrplanWarning(hit[0] + "; the clock range may be too short to identify them"), stacklevel=2)
         yhat = self.predict(tau)
         n = tau.size
         rss = float(np.sum((y - yhat) ** 2))

@@ -1,0 +1,120 @@
+"""Trainer support for forgetting: data-switch configs, fact windows and probes, benchmark smoke runs."""
+
+import importlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from lrplan.errors import ConfigError  # noqa: E402
+from lrplan.train.continual import replay_configs, switch_config  # noqa: E402
+from lrplan.train.facts import Fact, ProbeLogger, build_facts, exposure_plan, load_records  # noqa: E402
+
+FK = Path("/work/shared/data/fictional_knowledge")
+BASE = {"steps": 1200, "schedule": "constant:peak=3e-3,warmup=50"}
+
+
+def test_switch_config_mixes_replay_after_the_switch_and_evaluates_both_domains():
+    cfg = switch_config(BASE, old="stdlib", new="synthetic", switch=600, replay=0.25, seed=3)
+    assert cfg.corpora == {"old": "stdlib", "new": "synthetic"}
+    assert cfg.mixture == [[0, {"old": 1.0}], [600, {"new": 0.75, "old": 0.25}]]
+    assert cfg.eval_sets == {"val_old": "old", "val_new": "new"}
+    assert cfg.seed == 3
+    names = [c.run for c in replay_configs(BASE, "stdlib", "synthetic", 600, replays=(0, 0.05), seeds=(0, 1))]
+    assert names == ["replay0-s0", "replay0-s1", "replay0.05-s0", "replay0.05-s1"]
+
+
+@pytest.mark.parametrize("switch, replay, msg", [
+    (1200, 0.0, "switch step 1200 is outside the run"),
+    (0, 0.0, "switch step 0 is outside the run"),
+    (600, 1.01, r"replay fraction 1.01 is outside \[0, 1\]"),
+    (600, float("nan"), "replay fraction nan is outside"),
+])
+def test_switch_config_rejects_bad_switch_and_replay(switch, replay, msg):
+    with pytest.raises(ConfigError, match=msg):
+        switch_config(BASE, "stdlib", "synthetic", switch, replay)
+
+
+@pytest.fixture(scope="module")
+def records():
+    if not (FK / "fictional_knowledge.json").exists():
+        pytest.skip("Fictional Knowledge dataset not available")
+    return load_records(FK)
+
+
+def test_fact_windows_end_with_the_target_and_fit_the_context(records):
+    facts = build_facts(records, 64, {"paraphrased": [1], "duplicated": [40], "once": [80]})
+    assert [f.scenario for f in facts] == ["paraphrased", "duplicated", "once"]
+    f = facts[0]
+    assert f.target == b"2030" and f.context.endswith(b"municipalities introduced in Sweden in ")
+    assert len(f.context) + len(f.target) == 65
+    assert len(f.versions) == 10 and all(v.endswith(b"2030") and len(v) <= 65 for v in f.versions)
+    assert len(facts[1].versions) == 1
+
+
+def test_exposure_plan_spreads_facts_over_slots_and_counts_exposures(records):
+    facts = build_facts(records, 64, {"paraphrased": range(0, 8), "duplicated": range(40, 48), "once": range(80, 88)})
+    inj, exp = exposure_plan(facts, first=100, every=100, times=3, per_step=8)
+    assert sorted(inj)[:3] == [100, 133, 166]
+    assert max(len(v) for v in inj.values()) == 8
+    counts = exp.groupby("passage").size()
+    assert counts["r0"] == 3 and counts["r40"] == 3 and counts["r80"] == 1
+    with pytest.raises(ConfigError, match="need 24 steps, more than every=10"):
+        exposure_plan(facts, every=10, per_step=1)
+
+
+def test_probe_logger_scores_the_summed_target_log_probability():
+    from lrplan.train.model import GPT, model_config
+
+    torch.manual_seed(0)
+    model = GPT(model_config("nano"))
+    facts = [Fact("a", "p", "once", b"The capital is ", b"Zorg", []), Fact("b", "p", "once", b"x = ", b"42", [])]
+    got = ProbeLogger(facts).score(model, torch.device("cpu"))
+    for f, value in zip(facts, got):
+        seq = torch.tensor(list(f.context + f.target))
+        logits, _ = model(seq[None, :-1])
+        logp = torch.log_softmax(logits[0].double(), -1)
+        n = len(f.target)
+        expect = sum(float(logp[len(seq) - 2 - k, seq[len(seq) - 1 - k]]) for k in range(n))
+        assert value == pytest.approx(expect, abs=1e-4)
+
+
+# --- benchmark smoke runs (the CI versions of benchmarks/cpt_*.py) ------------------------------
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    root = Path(__file__).resolve().parents[1] / "benchmarks"
+    sys.path.insert(0, str(root))
+    cpt = importlib.import_module("_cpt")
+    old = cpt.CACHE
+    cpt.CACHE = tmp_path_factory.mktemp("bench")
+    yield lambda name: importlib.import_module(name)
+    cpt.CACHE = old
+
+
+def test_cpt_predict_smoke(bench):
+    res = bench("cpt_predict").main(["--smoke"])
+    assert {(r["seed"], r["domain"]) for r in res["rows"]} == {(0, "pt"), (0, "cpt")}
+    assert all(np.isfinite(r["final_err"]) for r in res["rows"])
+
+
+def test_cpt_replay_smoke(bench):
+    res = bench("cpt_replay").main(["--smoke"])
+    assert sorted(res["table"]) == [0.0, 0.01, 0.05, 0.25]
+    assert res["table"][0.0].shape == (1, 3)
+
+
+def test_cpt_clock_smoke(bench):
+    res = bench("cpt_clock").main(["--smoke"])
+    assert set(res["spread"]) == {"steps", "lr_area"} and all(v >= 0 for v in res["spread"].values())
+
+
+def test_cpt_facts_smoke(bench, records, monkeypatch):
+    mod = bench("cpt_facts")
+    monkeypatch.setattr(mod, "CACHE", importlib.import_module("_cpt").CACHE)
+    res = mod.main(["--smoke"])
+    assert set(res["report"]["scenario"]) <= {"once", "duplicated", "paraphrased"}
