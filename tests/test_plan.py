@@ -200,3 +200,26 @@ def test_per_step_resolution_is_a_true_free_form_schedule():
     assert per_step.levels[-1]["blocks"] == 550
     assert per_step.objective <= blocks.objective
     c.check(per_step.lr)
+
+
+def test_lrplan_laws_fits_plug_into_the_planner_with_identical_predictions():
+    laws = pytest.importorskip("lrplan.laws")
+    from lrplan.laws.base import FORMAT_VERSION
+
+    params = dict(zip(("L0", "A", "alpha", "B", "C", "beta", "gamma"), MPL_PUBLISHED_PARAMS["400"]))
+    boot = [{**params, "B": params["B"] * 1.05}, {**params, "B": params["B"] * 0.95}]
+    art = {"format": "lrplan-fit", "format_version": FORMAT_VERSION, "law": "mpl", "options": {}, "peak_lr": 3e-4,
+           "params": params, "uncertainty": {"bootstrap": boot, "leave_one_out": [], "model_rel_sd": 0.0}}
+    law = laws.Law.from_dict(art)
+    point, _, band, info = load_objective(law)
+    lr = mpl_schedule("wsd_20000_24000").array()
+    steps = [3000, 20000, 23999]
+    np.testing.assert_allclose(point.loss(lr, steps), law.predict(lr, steps), rtol=1e-10)
+    assert len(band.members) == 2 and band.members[0].B == pytest.approx(params["B"] * 1.05)
+    assert info["peak_lr"] == 3e-4
+    mom = laws.Law.from_dict({**art, "law": "momentum", "options": {"lam": 0.999},
+                              "params": {"L0": 2.42, "A": 0.6 * 3e-4 ** 0.5, "alpha": 0.5, "C": 0.56 / 3e-4, "lam": 0.999},
+                              "uncertainty": {}})
+    np.testing.assert_allclose(load_objective(mom)[0].loss(lr, steps), mom.predict(lr, steps), rtol=1e-10)
+    with pytest.raises(LoadError, match="original momentum law only"):
+        load_objective({**mom.to_dict(), "options": {"warmup": "peak"}})

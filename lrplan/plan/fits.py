@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 
 from lrplan.errors import ConfigError, LoadError
-from lrplan.plan.objectives import MPL, Ensemble, Momentum, Objective
+from lrplan.plan.objectives import MPL, Ensemble, Momentum, Objective, Weighted
 
 MPL_KEYS = ("L0", "A", "alpha", "B", "C", "beta", "gamma")
 MOMENTUM_KEYS = ("L0", "A", "alpha", "C")
@@ -34,43 +34,72 @@ def _published(name: str) -> dict | None:
     return None
 
 
-def _member(law: str, params: dict, where: str) -> Objective:
+def _member(law: str, params: dict, where: str, options: dict | None = None) -> Objective:
     p = {str(k): v for k, v in params.items()}
+    opts = options or {}
     try:
         if law in ("mpl", "multi-power", "multipower", "multi_power", "multi-power-law"):
             return MPL(*(float(p[k]) for k in MPL_KEYS))
         if law in ("momentum", "annealing", "lr-annealing", "tissue"):
+            if opts.get("warmup", "include") != "include" or float(opts.get("eps", 0) or 0) != 0 or opts.get("power"):
+                raise LoadError(f"{where}: the planner optimises the original momentum law only "
+                                "(warmup=include, eps=0, no power); refit with those options")
             lam = p.get("lam", p.get("lambda", p.get("lambda_", 0.999)))
             return Momentum(*(float(p[k]) for k in MOMENTUM_KEYS), lam=float(lam))
     except KeyError as e:
         raise LoadError(f"{where}: parameter {e.args[0]!r} of the {law} law is missing") from None
     except (TypeError, ValueError):
         raise LoadError(f"{where}: non-numeric parameter for the {law} law") from None
-    raise LoadError(f"{where}: the planner cannot optimise law {law!r} (it supports mpl and momentum)")
+    raise LoadError(f"{where}: the planner cannot optimise law {law!r} (it supports mpl, momentum and "
+                    "auto ensembles of them)")
 
 
 def from_dict(d: dict, where: str = "<fit>") -> tuple[Objective, list[Objective], dict]:
-    """(point objective, bootstrap members, description) from a fit dict."""
+    """(point objective, bootstrap members, description) from a fit dict (``lrplan.laws`` artifact
+    format: ``law``, ``params``, ``peak_lr``, ``options``, ``uncertainty.bootstrap``)."""
     if not isinstance(d, dict):
         raise LoadError(f"{where}: a fit must be a JSON object")
     law = str(d.get("law") or d.get("name") or d.get("kind") or "").lower()
     if not law:
         raise LoadError(f"{where}: no 'law' key naming the fitted law")
+    if law == "auto":
+        return _auto(d, where)
     params = d.get("params")
     if not isinstance(params, dict):
         raise LoadError(f"{where}: no 'params' object")
-    point = _member(law, params, where)
-    boot = d.get("bootstrap") or []
+    opts = d.get("options") or {}
+    point = _member(law, params, where, opts)
+    unc = d.get("uncertainty") if isinstance(d.get("uncertainty"), dict) else {}
+    boot = d.get("bootstrap") or unc.get("bootstrap") or []
     if isinstance(boot, dict):  # columns -> rows
         keys = list(boot)
         boot = [dict(zip(keys, row)) for row in zip(*(boot[k] for k in keys))]
-    members = [_member(law, {**params, **b}, f"{where} bootstrap[{i}]") for i, b in enumerate(boot)]
+    members = [_member(law, {**params, **b}, f"{where} bootstrap[{i}]", opts) for i, b in enumerate(boot)]
     info = {"law": law, "params": {k: float(v) for k, v in params.items() if isinstance(v, (int, float))},
             "bootstrap_fits": len(members)}
+    if "model_rel_sd" in unc:
+        info["model_rel_sd"] = unc["model_rel_sd"]
     for k in ("source", "peak_lr", "name", "fitted_on"):
         if k in d:
             info[k] = d[k]
     return point, members, info
+
+
+def _auto(d: dict, where: str):
+    """An ``auto`` fit: the weighted mean of its members (members with weight 0 are ignored)."""
+    weights = d.get("weights") or {}
+    parts, info = [], {"law": "auto", "members": {}, "bootstrap_fits": 0, "peak_lr": d.get("peak_lr")}
+    for m in d.get("members") or []:
+        w = float(weights.get(m.get("law"), 0.0))
+        if w <= 0:
+            continue
+        obj, _, minfo = from_dict(m, f"{where} member {m.get('law')!r}")
+        parts.append((w, obj))
+        info["members"][minfo["law"]] = {"weight": w, "params": minfo["params"]}
+        info["peak_lr"] = info["peak_lr"] or minfo.get("peak_lr")
+    if not parts:
+        raise LoadError(f"{where}: auto fit without members of positive weight")
+    return Weighted(parts), [], info
 
 
 def load_objective(fit, robust: str | None = None, z: float = 1.645) -> tuple[Objective, Objective, Ensemble | None, dict]:

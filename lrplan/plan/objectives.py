@@ -18,7 +18,8 @@ Laws (absolute LR, loss in nats/token, steps 0-based, the LR array covers steps 
       S2(s)  = sum_{k=1..s} (eta_{k-1} - eta_k) * (1 - lambda^(s-k+1)) / (1 - lambda)
 
 An :class:`Objective` maps ``(eta, steps, weights)`` to ``(sum_i w_i L(s_i), dJ/deta)``;
-:class:`Ensemble` averages members (bootstrap fits) or takes the upper band mean + z * std.
+:class:`Ensemble` averages members (bootstrap fits) or takes the upper band mean + z * std;
+:class:`Weighted` is a fixed weighted mean of different laws (an ``auto`` fit).
 """
 
 from __future__ import annotations
@@ -195,3 +196,20 @@ class Ensemble(Objective):
             coef = w * (1.0 / n + self.z * (V[j] - mu) / (n * safe))
             grad += m.value_grad(eta, s, coef)[1]
         return total, grad
+
+
+class Weighted(Objective):
+    """A fixed weighted mean of different laws (an ``auto`` fit: weights from held-out error)."""
+
+    name = "weighted"
+
+    def __init__(self, parts: Sequence[tuple[float, Objective]]):
+        total = sum(w for w, _ in parts)
+        if not parts or total <= 0:
+            raise ConfigError("a weighted objective needs members with positive weight")
+        self.parts = [(float(w) / total, m) for w, m in parts]
+
+    def loss_at(self, eta, s, grad):
+        vals = [(w, m.loss_at(eta, s, grad)) for w, m in self.parts]
+        v = sum(w * r[0] for w, r in vals)
+        return v, (sum(w * r[1] for w, r in vals) if grad else None)

@@ -1,0 +1,203 @@
+"""Planner checked against real training on the built-in CPU trainer.
+
+Protocol (issue 6): train a constant-LR run and a cosine run of a short horizon T1; fit lrplan's
+multi-power law (with bootstrap refits for bands) on their validation curves; plan the schedule for
+T2 = 3 x T1; then train the plan, cosine to 10 % and WSD with a 20 % linear cooldown at T2 with 3
+seeds each. Report the measured mean final validation loss (nats/byte) and its seed std for each,
+the predicted values, and the predicted gain of the plan over each baseline (with its bootstrap
+band) beside the measured gain.
+
+Model: ``nano`` preset (byte-level GPT), batch 16 x 64 bytes, corpus ``stdlib`` (Python standard
+library source), peak LR 3e-3, 20 warmup steps, AdamW defaults of the trainer. Runs are cached in
+``$LRPLAN_BENCH_CACHE/plan_vs_training`` (default /tmp/lrplan-bench): re-running reuses them.
+
+    nice -n 10 python benchmarks/plan_vs_training.py           # full (tens of minutes on 2 shared cores)
+    python benchmarks/plan_vs_training.py --smoke              # tiny synthetic run, prints only (CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+CACHE = Path(os.environ.get("LRPLAN_BENCH_CACHE", "/tmp/lrplan-bench")) / "plan_vs_training"
+PEAK = 3e-3
+FULL = dict(t1=200, warmup=20, seeds=(0, 1, 2), corpus="stdlib", batch_size=16, eval_every_fit=10, eval_every_long=50,
+            eval_batches=8, eval_batch_size=32, n_boot=20)
+SMOKE = dict(t1=16, warmup=4, seeds=(0,), corpus="synthetic:vocab=32,branch=4,seed=0,bytes=20000", batch_size=4,
+             eval_every_fit=2, eval_every_long=8, eval_batches=1, eval_batch_size=8, n_boot=4)
+
+
+def _train(args):
+    cfg, out = args
+    import torch
+
+    from lrplan.train import train
+
+    torch.set_num_threads(1)
+    res = train(cfg, out)
+    if res.status != "finished":
+        raise RuntimeError(f"{out}: run {res.status}")
+    return res.final_val_loss
+
+
+def train_all(jobs, workers):
+    """Train (or reuse) each (config, folder); returns the final validation losses."""
+    jobs = [(cfg, str(out)) for cfg, out in jobs]
+    if workers <= 1:
+        return [_train(j) for j in jobs]
+    with ProcessPoolExecutor(workers) as ex:
+        return list(ex.map(_train, jobs))
+
+
+def config(s, run, steps, seed, eval_every, schedule=None, lr=None):
+    cfg = dict(preset="nano", batch_size=s["batch_size"], steps=steps, seed=seed, corpus=s["corpus"],
+               eval_every=eval_every, eval_batches=s["eval_batches"], eval_batch_size=s["eval_batch_size"],
+               checkpoint_every=100_000, keep_checkpoint=False, run=run)
+    if lr is not None:
+        cfg["lr"] = [float(x) for x in lr]
+        cfg["schedule"] = f"constant:peak={PEAK}"  # replaced by lr
+    else:
+        cfg["schedule"] = schedule
+    return cfg
+
+
+def fit_law(folders, specs, t1, warmup, n_boot):
+    """lrplan's MPL fitted on the validation curves (steps >= warmup) of the short runs."""
+    import pandas as pd
+
+    from lrplan.curves import Curves
+    from lrplan.laws import MultiPowerLaw
+    from lrplan.schedules import parse
+    from lrplan.train.results import load_run
+
+    frames, meta, scheds = [], {}, {}
+    for folder, spec in zip(folders, specs):
+        c = load_run(folder)
+        run = c.runs[0]
+        d = c.data[(c.data["split"] == "val") & (c.data["step"] >= warmup) & (c.data["step"] < t1)]
+        frames.append(d)
+        meta[run] = c.meta[run]
+        scheds[run] = parse(spec, t1)
+    curves = Curves(pd.concat(frames, ignore_index=True), meta, source="plan_vs_training fit runs")
+    return MultiPowerLaw(n_boot=n_boot).fit(curves, schedules=scheds)
+
+
+def run(s, smoke, workers):
+    from lrplan.plan import Constraints, load_objective, plan_schedule
+
+    t1 = s["t1"]
+    t2 = 3 * t1
+    tag = "smoke" if smoke else "full"
+    root = CACHE / tag
+    w = s["warmup"]
+    fit_specs = {"constant": f"constant:peak={PEAK},warmup={w}",
+                 "cosine": f"cosine:peak={PEAK},warmup={w},floor=0.1x"}
+    fit_jobs = [(config(s, f"fit-{k}-{t1}", t1, 0, s["eval_every_fit"], schedule=v), root / f"fit-{k}-{t1}")
+                for k, v in fit_specs.items()]
+    train_all(fit_jobs, workers)
+    law = fit_law([j[1] for j in fit_jobs], list(fit_specs.values()), t1, w, s["n_boot"])
+    point, objective, band, info = load_objective(law)
+    c = Constraints.build(t2, PEAK, warmup=w)
+    plan = plan_schedule(objective, c, band_model=band, resolution=512, law_info=info)
+    schedules = {"plan": plan.schedule, **plan.baselines}
+    long_jobs, keys = [], []
+    for name, sched in schedules.items():
+        slug = {"plan": "plan", "cosine to 10%": "cosine10", "wsd 20% linear": "wsd20lin"}[name]
+        for seed in s["seeds"]:
+            run_name = f"{slug}-{t2}-s{seed}"
+            cfg = config(s, run_name, t2, seed, s["eval_every_long"],
+                         lr=sched.array() if name == "plan" else None, schedule=None if name == "plan" else sched.spec)
+            long_jobs.append((cfg, root / run_name))
+            keys.append(name)
+    finals = train_all(long_jobs, workers)
+    measured = {name: [f for k, f in zip(keys, finals) if k == name] for name in schedules}
+    return {"t1": t1, "t2": t2, "law": info, "plan": plan, "measured": measured, "seeds": list(s["seeds"])}
+
+
+def summarise(r) -> dict:
+    plan, meas = r["plan"], r["measured"]
+    out = {"schedules": {}, "gains": {}}
+    for name in meas:
+        m = np.array(meas[name])
+        out["schedules"][name] = {"measured_mean": float(m.mean()), "measured_std": float(m.std(ddof=1)) if m.size > 1 else 0.0,
+                                  "measured": m.tolist(), "predicted": plan.final(name),
+                                  "band": plan.predicted[name].get("band")}
+    pm = np.array(meas["plan"])
+    for name in plan.baselines:
+        bm = np.array(meas[name])
+        diff = bm.mean() - pm.mean()
+        # seed-paired differences (same seed = same data order and init)
+        paired = bm - pm
+        se = float(paired.std(ddof=1) / np.sqrt(paired.size)) if paired.size > 1 else float("nan")
+        band = plan.gain_band.get(name)
+        out["gains"][name] = {"predicted": plan.gains()[name], "band": band, "measured": float(diff), "measured_se": se,
+                              "within_band": bool(band and band[0] <= diff <= band[1])}
+    best_base = min(plan.baselines, key=lambda k: out["schedules"][k]["measured_mean"])
+    out["best_baseline"] = best_base
+    out["plan_at_least_as_good"] = out["schedules"]["plan"]["measured_mean"] <= out["schedules"][best_base]["measured_mean"]
+    return out
+
+
+def markdown(r, s) -> str:
+    plan = r["plan"]
+    ms = plan.to_dict()["lr_milestones"]
+    f = lambda b: f"{b[0]:.4f}..{b[1]:.4f}" if b else "-"  # noqa: E731
+    lines = [
+        "## Planner vs training (built-in CPU trainer)",
+        "",
+        f"Fit: lrplan MPL (n_boot={plan.law.get('bootstrap_fits', 0)}) on the validation curves of a constant and a cosine-to-10 % run of "
+        f"T1 = {r['t1']} steps (nano GPT, batch {s['batch_size']}, corpus `{s['corpus']}`, peak {PEAK:g}, warmup {s['warmup']}). "
+        f"Plan for T2 = {r['t2']} steps; every schedule trained with seeds {r['seeds']}. Loss: final validation loss "
+        f"(nats/byte, {s['eval_batches']} x {s['eval_batch_size']} sequences) after T2 steps; predicted = the fitted law at the last step.",
+        f"Plan: {plan.method}, first below 0.5x peak at step {ms['below_0.5x']}, below 0.1x at {ms['below_0.1x']}, final LR {ms['final_lr']:.3g}.",
+        "",
+        "| schedule | measured mean | seed std | seeds | predicted | predicted band (90 %) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, e in r["summary"]["schedules"].items():
+        lines.append(f"| {name} | {e['measured_mean']:.4f} | {e['measured_std']:.4f} | "
+                     f"{', '.join(f'{x:.4f}' for x in e['measured'])} | {e['predicted']:.4f} | {f(e['band'])} |")
+    lines += ["", "| gain of the plan over | predicted | predicted band (90 %) | measured (mean diff) | measured s.e. (paired) | within band |",
+              "|---|---|---|---|---|---|"]
+    for name, g in r["summary"]["gains"].items():
+        lines.append(f"| {name} | {g['predicted']:+.4f} | {f(g['band']).replace('..', ' .. ') if g['band'] else '-'} | "
+                     f"{g['measured']:+.4f} | {g['measured_se']:.4f} | {'yes' if g['within_band'] else 'no'} |")
+    sm = r["summary"]
+    lines += ["",
+              f"Goal 1 (plan at least as good as the best baseline, {sm['best_baseline']}, on the mean): "
+              f"**{'met' if sm['plan_at_least_as_good'] else 'NOT met'}**.",
+              f"Goal 2 (predicted gain agrees with the measured gain within the band): "
+              + ", ".join(f"{k}: **{'yes' if g['within_band'] else 'no'}**" for k, g in sm["gains"].items()) + ".",
+              f"Fitted parameters (absolute LR): {json.dumps({k: round(v, 5) for k, v in plan.law['params'].items()})}."]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--smoke", action="store_true", help="tiny synthetic run (CI), no RESULTS.md")
+    ap.add_argument("--workers", type=int, default=2)
+    args = ap.parse_args(argv)
+    s = SMOKE if args.smoke else FULL
+    r = run(s, args.smoke, 1 if args.smoke else args.workers)
+    r["summary"] = summarise(r)
+    text = markdown(r, s)
+    print(text)
+    if not args.smoke:
+        from _results import write_section
+
+        write_section("plan_vs_training", text, command="nice -n 10 python benchmarks/plan_vs_training.py")
+    return r
+
+
+if __name__ == "__main__":
+    main()
