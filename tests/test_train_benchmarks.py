@@ -31,3 +31,21 @@ def test_annealing_effect_smoke(bench):
     # WSD and constant share the LR up to the cooldown, so their curves are identical there
     assert res["pre_cooldown_gap"] == [0.0, 0.0]
     assert sys.modules["annealing_effect"].SCHEDULES["wsd"].startswith("wsd:")
+
+
+def test_make_proxy_curves_smoke(bench):
+    res = bench("make_proxy_curves").main(["--smoke"])
+    assert res["runs"] == 2 and res["rows"] == 2 * (20 + 3)  # 20 train rows + val at 0, 10, 20 per run
+    assert res["bytes"] < 5_000
+
+
+def test_compact_thins_train_rows_and_keeps_the_last_and_all_val(bench):
+    import pandas as pd
+
+    mod = bench("make_proxy_curves")
+    d = pd.DataFrame({"run": "a", "split": ["train"] * 7 + ["val"] * 2, "step": [0, 1, 2, 3, 4, 5, 6, 0, 6],
+                      "tokens": 0.0, "lr": 1e-3, "loss": 3.1234567, "batch_size": 16.0})
+    out = mod.compact(d, 3)
+    assert out[out.split == "train"].step.tolist() == [0, 3, 6]
+    assert out[out.split == "val"].step.tolist() == [0, 6]
+    assert out.loss.iloc[0] == 3.12346

@@ -19,7 +19,7 @@ _LAZY = {
     "GPT": "model", "GPTConfig": "model", "PRESETS": "model", "model_config": "model",
     "Corpus": "data", "Mixture": "data", "BatchSampler": "data", "load_corpus": "data",
     "TrainConfig": "trainer", "Trainer": "trainer", "TrainResult": "trainer", "train": "trainer",
-    "load_run": "results", "load_sweep": "sweep", "run_sweep": "sweep", "expand_grid": "sweep",
+    "load_run": "results", "load_proxy": "results", "load_sweep": "sweep", "run_sweep": "sweep", "expand_grid": "sweep",
     "read_grid": "sweep", "get_launcher": "launchers",
 }
 

@@ -51,3 +51,23 @@ def load_run(out: str | os.PathLike) -> Curves:
         raise LoadError(f"{out}: no meta.json (not a trainer run folder)")
     frame = read_curves_csv(out / "curves.csv")
     return Curves(frame, {meta["run"]: run_meta(meta)}, source=str(out / "curves.csv"))
+
+
+def load_proxy() -> tuple[Curves, pd.DataFrame]:
+    """The bundled CPU proxy curves (``lrplan/data/proxy``): 24 runs of the ``nano`` (0.12M) and
+    ``micro`` (0.83M) presets under 6 schedules x 2 seeds, 600 steps of 16 x 64 bytes of the
+    stdlib corpus. Returns ``(curves, runs)``: train loss every step and val every 25 steps (nats/byte),
+    and the runs table (``N``, ``D``, ``lr``, ``batch_size``, ``schedule``, ``seed``, final losses).
+    Made by ``benchmarks/make_proxy_curves.py`` from ``grid.toml`` (see the README there)."""
+    from importlib import resources
+
+    root = resources.files("lrplan") / "data" / "proxy"
+    with resources.as_file(root / "runs.csv") as p:
+        runs = pd.read_csv(p)
+    with resources.as_file(root / "curves.csv.gz") as p:
+        frame = pd.read_csv(p, dtype={"run": str, "split": str})
+    meta = {r.run: RunMeta(run=r.run, schedule=r.schedule, peak_lr=float(r.lr), batch_size=float(r.batch_size),
+                           seq_len=int(r.seq_len), params=float(r.N), source="lrplan proxy",
+                           extra={"preset": r.preset, "seed": int(r.seed)})
+            for r in runs.itertuples()}
+    return Curves(frame, meta, source="lrplan/data/proxy"), runs
