@@ -68,6 +68,12 @@ def _train_one(args):
 def run_all(configs, workers: int = 2) -> list[Path]:
     """Train (or reuse) every config into ``CACHE/runs/<run name>``; returns the folders."""
     outs = [CACHE / "runs" / cfg.run for cfg in configs]
+    for out in outs:  # a run killed mid-way (no checkpoint in these benchmarks) cannot resume: start over
+        meta = out / "meta.json"
+        if meta.exists() and '"status": "running"' in meta.read_text():
+            import shutil
+
+            shutil.rmtree(out)
     jobs = [(cfg, str(out)) for cfg, out in zip(configs, outs)]
     if workers <= 1:
         results = [_train_one(j) for j in jobs]

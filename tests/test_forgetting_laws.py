@@ -200,3 +200,32 @@ def test_cpt_law_json_round_trip(tmp_path):
     del d["params"]["beta"]
     with pytest.raises(LoadError, match="missing beta"):
         CPTLaw.from_dict(d)
+
+
+# --- run loaders ------------------------------------------------------------------------------
+
+def test_mixture_switch_reads_switch_step_and_replay_fraction():
+    from lrplan.forgetting.runs import mixture_switch
+
+    cfg = {"mixture": [[0, {"old": 1.0}], [300, {"new": 0.95, "old": 0.05}]]}
+    assert mixture_switch(cfg) == (300, pytest.approx(0.05))
+    with pytest.raises(LoadError, match="no data switch"):
+        mixture_switch({"mixture": [[0, {"old": 1.0}]]}, "runs/a/meta.json")
+
+
+def test_from_curves_rebuilds_the_lr_from_the_schedule_spec_and_measures_forgetting():
+    import pandas as pd
+
+    from lrplan.curves import Curves, RunMeta
+    from lrplan.forgetting.runs import forgetting_curve_points, from_curves
+
+    spec = "constant:peak=2e-3,steps=100 + constant:peak=2e-3,steps=100"
+    frame = pd.DataFrame({"run": "a", "split": "val_old", "step": [50, 99, 120, 199], "loss": [2.0, 1.9, 2.2, 2.4]})
+    curves = Curves.from_frame(frame, meta={"a": RunMeta("a", schedule=spec)})
+    run = from_curves(curves, "a", "val_old", switch=100, replay=0.1)
+    assert run.lr.size == 200 and run.replay == 0.1
+    tau, dl = forgetting_curve_points(run, "lr_area")
+    np.testing.assert_allclose(tau, [0, 21 * 2e-3, 100 * 2e-3])
+    np.testing.assert_allclose(dl, [0, 0.3, 0.5])
+    with pytest.raises(LoadError, match="no LR at every step and has no schedule spec"):
+        from_curves(Curves.from_frame(frame), "a", "val_old", switch=100)
