@@ -143,7 +143,8 @@ class ForgettingLaw:
     Fitted attributes: ``params_`` (dict), ``n_params_``, ``n_points_``, ``r2_``, ``rmse_``,
     ``aic_``, ``bic_`` (Gaussian, ``n ln(RSS/n) + 2k`` / ``+ k ln n``), and for ``mixture``
     ``active_rates_`` (rates with non-zero weight) and ``rate_span_decades_`` (log10 of the
-    largest over the smallest active rate: a wide span says the curve is a power law in disguise).
+    largest over the smallest active rate: a wide span says the curve is a power law in disguise;
+    AIC/BIC count two parameters per active rate).
     """
 
     def __init__(self, family: str = "saturating", origin: float = 0.0, delta: float = 1e-3, clock: str = "steps",
