@@ -6,6 +6,7 @@ from lrplan.cli.app import app, console, err_console, fail, main
 from lrplan.cli import curves_cmds  # noqa: E402,F401
 from lrplan.cli import fit_cmds  # noqa: E402,F401
 from lrplan.cli import forgetting_cmds  # noqa: E402,F401
+from lrplan.cli import hparams_cmds  # noqa: E402,F401
 from lrplan.cli import plan_cmds  # noqa: E402,F401
 from lrplan.cli import schedule_cmds  # noqa: E402,F401
 from lrplan.cli import train_cmds  # noqa: E402,F401
