@@ -139,6 +139,7 @@ def test_peak_lr_rescales_and_lr_array_replaces_the_schedule(tmp_path):
     ({"beta2": 1.0}, "trainer beta2 must be in \\[0, 1\\)"),
     ({"lr": [1e-3] * 7}, "the LR array has 7 values but steps=50"),
     ({"device": "tpu"}, "trainer device must be auto, cpu or cuda"),
+    ({"run": "a,b"}, "trainer run name 'a,b' must be non-empty without commas"),
 ])
 def test_bad_configs_give_one_line_errors(change, message):
     with pytest.raises(LrplanError, match=message):

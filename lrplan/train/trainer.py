@@ -138,6 +138,8 @@ class TrainConfig:
             raise ConfigError(f"trainer peak_lr must be a positive number, got {self.peak_lr!r}")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise ConfigError(f"trainer threads must be a positive integer, got {self.threads!r}")
+        if self.run is not None and (not str(self.run).strip() or any(c in str(self.run) for c in ',"\n\r')):
+            raise ConfigError(f"trainer run name {self.run!r} must be non-empty without commas, quotes or newlines")
         if self.device not in ("auto", "cpu") and not str(self.device).startswith("cuda"):
             raise ConfigError(f"trainer device must be auto, cpu or cuda[:N], got {self.device!r}")
         self.model_config()
