@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-FULL = {"tokens": 16 * 64 * 400, "proxy_lrs": [1e-3, 3e-3, 1e-2], "batches": [8, 16], "proxies": ["nano", "micro"],
+FULL = {"tokens": 16 * 64 * 400, "proxy_lrs": [1.5e-3, 4.5e-3, 1.35e-2], "batches": [8, 16], "proxies": ["nano", "micro"],
         "target": "small", "target_lrs": [7.5e-4, 1.5e-3, 3e-3, 6e-3, 1.2e-2]}
 SMOKE = {"tokens": 8 * 64 * 12, "proxy_lrs": [1e-3, 3e-3, 1e-2], "batches": [4, 8], "proxies": ["nano", "micro"],
          "target": "micro", "target_lrs": [1e-3, 3e-3, 1e-2]}
