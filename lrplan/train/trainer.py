@@ -282,6 +282,7 @@ class Trainer:
             "step": self.step, "rows": len(self.rows), "config": self.config.to_dict(),
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "sampler": self.sampler.state_dict(), "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if self.device.type == "cuda" else None,
             "last_train": self.last_train, "last_val": self.last_val,
         }
         with _io.atomic_path(self.out / "ckpt.pt") as tmp:
@@ -299,7 +300,9 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.sampler.load_state_dict(state["sampler"])
-        torch.set_rng_state(state["torch_rng"])
+        torch.set_rng_state(state["torch_rng"].cpu())
+        if state.get("cuda_rng") is not None and self.device.type == "cuda":
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
         self.step = self.resumed_from = int(state["step"])
         self.last_train, self.last_val = state["last_train"], state["last_val"]
         lines = (self.out / "curves.csv").read_text().splitlines(keepends=True)[1:] if (self.out / "curves.csv").exists() else []
