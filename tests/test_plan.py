@@ -125,7 +125,7 @@ def test_freeform_optimum_beats_or_equals_the_best_family_and_respects_constrain
 
 def test_max_cooldown_keeps_the_peak_until_the_cooldown_may_start():
     c = Constraints.build(T, PEAK, warmup=W, max_cooldown=150)
-    p = plan_schedule(LAW, c, resolution=256)
+    p = plan_schedule(LAW, c, resolution=32, maxiter=60)
     lr = p.schedule.array()
     c.check(lr)
     assert np.all(lr[W:T - 150] == PEAK)
@@ -149,7 +149,7 @@ def test_checkpoints_give_an_anytime_schedule():
 
 def test_peak_bounds_let_the_planner_choose_the_peak():
     c = Constraints.build(T, 2e-4, warmup=W, peak_bounds=(1e-4, 4e-4))
-    p = plan_schedule(LAW, c, resolution=128, families=False)
+    p = plan_schedule(LAW, c, resolution=32, maxiter=100, families=False)
     c.check(p.schedule.array())
     # MPL has no instability term: a larger LR area always helps, so the peak goes to its bound
     assert p.schedule.peak == pytest.approx(4e-4, rel=1e-9)
@@ -159,8 +159,8 @@ def test_robust_upper_band_plan_is_best_for_the_upper_band():
     members = [MPL(*MPL_PUBLISHED_PARAMS[s]) for s in ("25", "100", "400")]
     upper = Ensemble(members, mode="upper")
     c = Constraints.build(T, PEAK, warmup=W)
-    robust = plan_schedule(upper, c, resolution=256)
-    point = plan_schedule(members[1], c, resolution=256)
+    robust = plan_schedule(upper, c, resolution=64, maxiter=100)
+    point = plan_schedule(members[1], c, resolution=64, maxiter=100)
     u = lambda p: upper.loss(p.schedule.array(), [T - 1])[0]  # noqa: E731
     assert u(robust) <= u(point) + 1e-12
 

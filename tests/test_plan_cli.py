@@ -42,7 +42,7 @@ def test_plan_writes_every_output(tmp_path, capsys):
 def test_exported_scheduler_reproduces_the_plan_in_torch(tmp_path):
     torch = pytest.importorskip("torch")
     out = tmp_path / "plan"
-    assert main(BASE + ["--no-plot", "--out", str(out)]) == 0
+    assert main(BASE[:-1] + ["32", "--no-plot", "--out", str(out)]) == 0
     ns = {"__file__": str(out / "lr_scheduler.py")}
     exec((out / "lr_scheduler.py").read_text(), ns)
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
@@ -80,7 +80,7 @@ def test_warmup_longer_than_the_run_is_an_error(tmp_path, capsys):
 
 def test_an_error_leaves_an_existing_plan_folder_untouched(tmp_path):
     out = tmp_path / "plan"
-    assert main(BASE + ["--no-plot", "--out", str(out)]) == 0
+    assert main(BASE[:-1] + ["32", "--no-plot", "--out", str(out)]) == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     assert main(BASE + ["--floor", "1", "--out", str(out)]) == 2
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
@@ -90,14 +90,14 @@ def test_an_error_leaves_an_existing_plan_folder_untouched(tmp_path):
 def test_fit_json_with_bootstrap_gives_bands_and_a_robust_plan(tmp_path, capsys):
     params = dict(zip(("L0", "A", "alpha", "B", "C", "beta", "gamma"), MPL_PUBLISHED_PARAMS["100"]))
     rng = np.random.default_rng(1)
-    boot = [{"B": params["B"] * f, "C": params["C"] * g} for f, g in rng.normal(1, 0.05, (8, 2))]
+    boot = [{"B": params["B"] * f, "C": params["C"] * g} for f, g in rng.normal(1, 0.05, (5, 2))]
     fit = tmp_path / "fit.json"
     fit.write_text(json.dumps({"law": "mpl", "params": params, "bootstrap": boot, "peak_lr": 3e-4}))
     out = tmp_path / "plan"
-    assert main(["plan", "--fit", str(fit), "--steps", "2000", "--warmup", "100", "--resolution", "128",
+    assert main(["plan", "--fit", str(fit), "--steps", "2000", "--warmup", "100", "--resolution", "32",
                  "--robust", "upper", "--out", str(out)]) == 0
     plan = json.loads((out / "plan.json").read_text())
-    assert plan["law"]["robust"] == "upper" and plan["law"]["bootstrap_fits"] == 8
+    assert plan["law"]["robust"] == "upper" and plan["law"]["bootstrap_fits"] == 5
     for name in ("plan", "cosine to 10%", "wsd 20% linear"):
         lo, hi = plan["predicted"][name]["band"]
         assert lo <= plan["predicted"][name]["final"] + 0.01 and lo < hi
