@@ -460,3 +460,28 @@ def test_with_schedule_fills_gaps_and_checks_logged_lr(tmp_path):
                  "wsd:peak=1e-3,warmup=5,cooldown=0.2", "--out", str(out)]) == 0
     assert load(out).data["lr"].notna().all()
     assert main(["curves", "inspect", str(LOGS / "text/torchtitan_llama3_debug.log"), "--schedule", "wsd:peak"]) == 2
+
+
+def test_wandb_grouped_runs_and_lr_column(tmp_path):
+    p = tmp_path / "grouped.csv"
+    p.write_text('"train/global_step","Group: wsd-sweep - train/loss","Group: wsd-sweep - train/loss__MIN",'
+                 '"Group: wsd-sweep - train/loss__MAX","Group: wsd-sweep - train/learning_rate"\n'
+                 '"10","4.5","4.4","4.6","0.0003"\n"20","4.1","4.0","4.2","0.0003"\n"30","3.9","3.8","4.0",""\n')
+    c = load(p)
+    assert c.runs == ["wsd-sweep"] and c.meta["wsd-sweep"].extra["group"] is True
+    assert c.data["lr"].tolist()[:2] == [0.0003, 0.0003] and np.isnan(c.data["lr"].iloc[2])
+
+
+def test_hf_several_eval_sets(tmp_path):
+    state = {"global_step": 20, "logging_steps": 10, "log_history": [
+        {"loss": 3.1, "learning_rate": 1e-4, "step": 10}, {"loss": 2.9, "learning_rate": 5e-5, "step": 20},
+        {"eval_wikitext_loss": 3.3, "eval_wikitext_runtime": 1.0, "step": 20},
+        {"eval_c4_loss": 3.5, "eval_c4_runtime": 1.2, "step": 20},
+        {"train_loss": 3.0, "train_runtime": 9.0, "step": 20, "total_flos": 1.0}]}
+    d = tmp_path / "out" / "checkpoint-20"
+    d.mkdir(parents=True)
+    (d / "trainer_state.json").write_text(json.dumps(state))
+    c = load(tmp_path / "out")
+    assert c.runs == ["out"]
+    assert counts(c) == {("out", "c4"): 1, ("out", "train"): 2, ("out", "wikitext"): 1}
+    assert rows(c, "out", "c4")[["step", "loss", "lr"]].values.tolist() == [[20, 3.5, 5e-5]]

@@ -277,7 +277,9 @@ def runs_to_curves(items: Iterable[tuple[str, pd.DataFrame | None, Mapping[str, 
                         "map one with --map NAME=loss")
     if skipped:
         warn(f"{source}: no {what} in run(s) {', '.join(map(str, skipped[:5]))}; skipped")
-    return Curves.concat(parts)
+    curves = Curves.concat(parts)
+    curves.source = source
+    return curves
 
 
 def parse_json(text: str, path: Path | str):

@@ -64,11 +64,19 @@ def read_varint(buf: bytes, pos: int) -> tuple[int, int]:
             raise WireError("varint too long")
 
 
-def fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
-    """Yield ``(field_number, wire_type, value)``: int for varints, bytes for the rest."""
+def fields(buf: bytes) -> list[tuple[int, int, int | bytes]]:
+    """``[(field_number, wire_type, value), ...]``: int for varints, bytes for the rest.
+
+    One-byte keys and lengths (nearly all of them in event files) skip :func:`read_varint`.
+    """
+    out = []
     pos, n = 0, len(buf)
     while pos < n:
-        key, pos = read_varint(buf, pos)
+        key = buf[pos]
+        if key < 0x80:
+            pos += 1
+        else:
+            key, pos = read_varint(buf, pos)
         number, wtype = key >> 3, key & 7
         if number == 0:
             raise WireError("field number 0")
@@ -79,7 +87,11 @@ def fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
                 raise WireError("truncated 64-bit field")
             value, pos = buf[pos:pos + 8], pos + 8
         elif wtype == 2:
-            length, pos = read_varint(buf, pos)
+            length = buf[pos] if pos < n else 0x80
+            if length < 0x80:
+                pos += 1
+            else:
+                length, pos = read_varint(buf, pos)
             if pos + length > n:
                 raise WireError("truncated length-delimited field")
             value, pos = buf[pos:pos + length], pos + length
@@ -89,7 +101,8 @@ def fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
             value, pos = buf[pos:pos + 4], pos + 4
         else:
             raise WireError(f"unsupported wire type {wtype}")
-        yield number, wtype, value
+        out.append((number, wtype, value))
+    return out
 
 
 def as_int64(v: int) -> int:

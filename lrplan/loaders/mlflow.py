@@ -147,9 +147,7 @@ def load_mlflow_sqlite(path: Path, columns: Mapping[str, str] | None = None) -> 
     path = Path(path)
     if path.is_dir():
         path = path / "mlflow.db"
-    head = read_bytes(path, "database")[:16]
-    if head != SQLITE_MAGIC:
-        raise LoadError(f"{path}: not an SQLite database")
+    _check_sqlite_file(path, read_bytes(path, "database"))
     try:
         con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as e:
@@ -160,6 +158,26 @@ def load_mlflow_sqlite(path: Path, columns: Mapping[str, str] | None = None) -> 
         raise LoadError(f"{path}: unreadable MLflow database ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
     finally:
         con.close()
+
+
+def _check_sqlite_file(path: Path, data: bytes) -> None:
+    """The SQLite header (https://sqlite.org/fileformat.html): magic, page size (offset 16) and,
+    when valid (offset 92 == change counter at 24), the page count (offset 28) that tells a
+    truncated copy, which SQLite itself may read without complaint."""
+    if not data.startswith(SQLITE_MAGIC):
+        raise LoadError(f"{path}: not an SQLite database")
+    if len(data) < 100:
+        raise LoadError(f"{path}: truncated SQLite database ({len(data)} bytes)")
+    page = int.from_bytes(data[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(data[28:32], "big")
+    if data[92:96] == data[24:28] and pages and len(data) < pages * page:
+        raise LoadError(f"{path}: truncated SQLite database ({len(data)} of {pages * page} bytes)")
+
+
+def _rows(con, sql: str) -> pd.DataFrame:
+    cur = con.execute(sql)
+    return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
 
 
 def _table_columns(con, table: str) -> set[str]:
@@ -174,8 +192,7 @@ def _load_sqlite(con, path: Path, columns) -> Curves:
     mcols = _table_columns(con, "metrics")
     nan = "is_nan" if "is_nan" in mcols else "0"
     order = "timestamp, step" if "timestamp" in mcols else "step"
-    metrics = pd.read_sql_query(
-        f"SELECT run_uuid, key, value, step, {nan} AS is_nan FROM metrics ORDER BY run_uuid, key, {order}", con)
+    metrics = _rows(con, f"SELECT run_uuid, key, value, step, {nan} AS is_nan FROM metrics ORDER BY run_uuid, key, {order}")
     if len(metrics) == 0:
         raise LoadError(f"{path}: the metrics table is empty")
     names, deleted, experiments = _sqlite_runs(con, tables)

@@ -292,8 +292,9 @@ def load_text_log(path: Path, columns: Mapping[str, str] | None = None, dialect:
     # eval lines carry no LR/tokens: take the train line's of the same step
     at = {k: {r["step"]: r[k] for r in parsed.rows if r["split"] == "train" and r.get(k) is not None}
           for k in ("lr", "tokens")}
+    run = run_name_for(path)
     for r in parsed.rows:
-        r["run"] = run_name_for(path)
+        r["run"] = run
         for k, table in at.items():
             if r.get(k) is None and r["step"] in table:
                 r[k] = table[r["step"]]
