@@ -253,27 +253,31 @@ OCTAVE_BINS = 16
 
 
 class _Prefix:
-    """Prefix sums over change points for O(1) merged-block moments (built once per schedule)."""
+    """Prefix sums over change points for O(1) merged-block moments (built once per schedule).
+
+    ``cuts``: the change points where a new run of (drop sign, LR octave bin) starts; merged
+    blocks are split there."""
 
     def __init__(self, d, cumprev, logeta):
+        T = d.size
+
+        def prefix(x):
+            out = np.empty(T + 1)
+            out[0] = 0.0
+            np.cumsum(x, out=out[1:])
+            return out
+
         aw = np.abs(d)
-        z = [0.0]
-        self.w = np.concatenate([z, np.cumsum(d)])
-        self.aw = np.concatenate([z, np.cumsum(aw)])
-        self.av = np.concatenate([z, np.cumsum(aw * cumprev)])
-        self.al = np.concatenate([z, np.cumsum(aw * logeta)])
-        # label: sign of the drop and LR octave bin; carried over steps without change
-        lab = np.where(d != 0, np.sign(d) * (10_000 + np.floor(OCTAVE_BINS * (logeta - logeta.max()) / np.log(2.0))), np.nan)
-        lab = _ffill(lab)
-        self.cuts = np.flatnonzero(lab[1:] != lab[:-1]) + 1  # k where a new label run starts
-
-
-def _ffill(a: np.ndarray) -> np.ndarray:
-    """Forward-fill NaNs (leading NaNs become 0)."""
-    idx = np.where(np.isnan(a), 0, np.arange(a.size))
-    np.maximum.accumulate(idx, out=idx)
-    out = a[idx]
-    return np.where(np.isnan(out), 0.0, out)
+        self.w = prefix(d)
+        self.aw = prefix(aw)
+        self.av = prefix(aw * cumprev)
+        self.al = prefix(aw * logeta)
+        nz = np.flatnonzero(d)
+        if nz.size:
+            lab = np.sign(d[nz]) * (10_000 + np.floor(OCTAVE_BINS / np.log(2.0) * (logeta[nz] - logeta[nz].max())))
+            self.cuts = nz[1:][lab[1:] != lab[:-1]]
+        else:
+            self.cuts = np.empty(0, np.int64)
 
 
 def _merged_blocks(P: _Prefix, lo, hi, h):

@@ -84,13 +84,12 @@ class MomentumLaw(Law):
         return (s2, K.momentum_s2_dlam(f["lr"], lam, self.eps)[f["steps"]]) if grad else (s2, None)
 
     def _split(self, theta):
+        """theta = [L0, A, alpha, C, (zeta), lam]; lam is optimised only with lam='fit' (during a
+        fixed-lambda optimisation theta lacks it and ``lam_`` is used)."""
         L0, A, alpha, C = theta[:4]
-        i = 4
-        zeta = 1.0
-        if self.power:
-            zeta = theta[i]
-            i += 1
-        lam = float(theta[i]) if self._fit_lam else self.lam_
+        n_core = 5 if self.power else 4
+        zeta = theta[4] if self.power else 1.0
+        lam = float(theta[n_core]) if len(theta) > n_core else self.lam_
         return L0, A, alpha, C, zeta, lam
 
     def _eval(self, theta, f, grad=False):
@@ -130,17 +129,23 @@ class MomentumLaw(Law):
         return [np.array(c[1]) for c in cands[:2]] or [np.array([p.init for p in params])]
 
     def _fit_theta(self, data, peak, feats=None, start=None, weights=None):
-        if self.lam != "grid" or start is not None:
+        if self._fit_lam:
             return super()._fit_theta(data, peak, feats, start, weights)
         feats = feats if feats is not None else [self._features(d.lr / peak, d.steps) for d in data]
+        if start is not None:  # warm start (bootstrap): keep its lambda
+            lams, start = [float(start[-1])], start[:-1]
+        else:
+            lams = self.lam_grid if self.lam == "grid" else [float(self.lam)]
         best = None
-        for lam in self.lam_grid:
+        for lam in lams:
             self.lam_ = lam
-            r = super()._fit_theta(data, peak, feats, None, weights)
+            r = super()._fit_theta(data, peak, feats, start, weights)
             if best is None or r.cost < best[0].cost:
                 best = (r, lam)
-        self.lam_ = best[1]
-        return best[0]
+        r, lam = best
+        r.theta = np.r_[r.theta, lam]
+        r.params["lam"] = lam
+        return r
 
     def _to_abs(self, theta, peak):
         L0, A, alpha, C, zeta, lam = map(float, self._split(theta))
@@ -150,9 +155,7 @@ class MomentumLaw(Law):
         return out
 
     def _to_norm(self, p, peak):
-        self.lam_ = float(p["lam"])
         zeta = float(p.get("zeta", 1.0))
         th = [p["L0"], p["A"] * peak ** (-p["alpha"]), p["alpha"], p["C"] * peak ** ((1 + self.eps) * zeta)]
         th += [zeta] if self.power else []
-        th += [self.lam_] if self._fit_lam else []
-        return np.array(th, dtype=float)
+        return np.array(th + [float(p["lam"])], dtype=float)
