@@ -485,3 +485,21 @@ def test_hf_several_eval_sets(tmp_path):
     assert c.runs == ["out"]
     assert counts(c) == {("out", "c4"): 1, ("out", "train"): 2, ("out", "wikitext"): 1}
     assert rows(c, "out", "c4")[["step", "loss", "lr"]].values.tolist() == [[20, 3.5, 5e-5]]
+
+
+@pytest.mark.parametrize("rel", [
+    "table/canonical.csv", "table/metrics.jsonl", "wandb/export.csv", "wandb/history_hf.json", "tensorboard",
+    "hf/gpt2-finetune", "lightning/lightning_logs", "mlflow/mlruns", "mlflow/mlflow.db",
+    "text/nanogpt_shakespeare.log", "text/build-nanogpt/stdout.txt", "text/modded_nanogpt.txt",
+    "text/megatron_gpt345m.log", "text/torchtitan_llama3_debug.log"])
+def test_every_loader_emits_the_same_table(rel):
+    c = quiet_load(LOGS / rel)
+    assert list(c.data.columns) == COLUMNS
+    assert [str(t) for t in c.data.dtypes[["step", "loss", "lr", "tokens", "batch_size"]]] == \
+        ["int64", "float64", "float64", "float64", "float64"]
+    for (run, split), g in c.data.groupby(["run", "split"]):
+        assert g["step"].is_monotonic_increasing and g["step"].is_unique
+        extra = c.meta[run].extra
+        assert extra["format"] == detect(LOGS / rel)  # the name to pass as format= to read it again
+        assert extra["agg"][split] in ("step", "window_mean", "eval_mean")
+        assert extra["file"]

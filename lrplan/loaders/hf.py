@@ -75,5 +75,5 @@ def load_trainer_state(path: Path, columns: Mapping[str, str] | None = None) -> 
     if "logging_steps" in extra:
         extra["agg_window"] = extra["logging_steps"]
     frame = pd.DataFrame(entries)
-    return wide_to_curves(frame, source=str(state_path), fmt="hf-trainer-state", run=run_dir.name,
+    return wide_to_curves(frame, source=str(state_path), fmt="hf", run=run_dir.name,
                           columns=columns, agg={"train": "window_mean", "val": "eval_mean"}, extra=extra)
