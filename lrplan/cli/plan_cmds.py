@@ -27,8 +27,8 @@ def _lr_value(text: str | None, name: str):
 @app.command("plan", rich_help_panel="Planning")
 def plan_cmd(
     fit: Annotated[str, typer.Option("--fit", help="Fitted law: FIT.json, a shipped fit name, or mpl-25/mpl-100/mpl-400.")],
-    steps: Annotated[int, typer.Option("--steps", "-T", help="Run length T (optimizer steps).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (plan.json, lr.csv, lr_scheduler.py, predicted.csv, plan.png).")],
+    steps: Annotated[Optional[int], typer.Option("--steps", "-T", help="Run length T (optimizer steps); with --params/--tokens it comes from the hyper-parameter law.")] = None,
     peak: Annotated[Optional[float], typer.Option(help="Peak LR (absolute); default: the fit's peak.")] = None,
     peak_min: Annotated[Optional[float], typer.Option(help="Let the planner choose the peak in [peak-min, peak-max].")] = None,
     peak_max: Annotated[Optional[float], typer.Option(help="Upper bound of the peak LR (with --peak-min).")] = None,
@@ -43,6 +43,12 @@ def plan_cmd(
     freeform: Annotated[bool, typer.Option(help="Run the free-form optimiser (otherwise: best family schedule).")] = True,
     resolution: Annotated[int, typer.Option(help="Free-form: maximum number of LR blocks (>= T: per step).")] = 4096,
     plot: Annotated[bool, typer.Option(help="Write plan.png.")] = True,
+    params: Annotated[Optional[float], typer.Option("--params", help="Target model size N (parameters, as the hyper-parameter law counts them).")] = None,
+    tokens: Annotated[Optional[float], typer.Option("--tokens", help="Target training tokens D.")] = None,
+    hparams: Annotated[str, typer.Option(help="Hyper-parameter law for --params/--tokens: steplaw, deepseek or a law JSON from lrplan hparams.")] = "steplaw",
+    seq_len: Annotated[int, typer.Option(help="Sequence length (tokens) for --params/--tokens.")] = 2048,
+    batch_ramp: Annotated[Optional[float], typer.Option(help="Ramp the batch up over this fraction of the tokens (writes ramp.csv).")] = None,
+    ramp_start: Annotated[float, typer.Option(help="First batch of the ramp, as a fraction of the recommended batch.")] = 0.25,
 ):
     """Plan the LR schedule for T steps under a fitted law; write it with predictions and baselines."""
     from rich.progress import Progress
@@ -62,6 +68,17 @@ def plan_cmd(
 
     point, objective, band, info = load_objective(fit, robust=None if robust == "none" else robust,
                                                   z=float(norm.ppf(0.5 + level / 2)))
+    target = params is not None or tokens is not None
+    if target:
+        if params is None or tokens is None:
+            raise ConfigError("give both --params and --tokens for a target plan")
+        if steps is not None or peak_min is not None or peak_max is not None:
+            raise ConfigError("with --params/--tokens the steps and peak LR come from the hyper-parameter law; "
+                              "drop --steps/--peak-min/--peak-max")
+    elif steps is None:
+        raise ConfigError("give --steps (or --params and --tokens to plan for a target)")
+    elif batch_ramp is not None:
+        raise ConfigError("--batch-ramp needs a target plan (--params and --tokens)")
     if peak is None:
         peak = info.get("peak_lr")
         if peak is None and peak_max is None:
@@ -72,15 +89,29 @@ def plan_cmd(
         raise ConfigError("give both --peak-min and --peak-max (or neither)")
     if peak_min is not None:
         bounds = (peak_min, peak_max)
-    c = Constraints.build(steps, peak, warmup=int(warmup) if warmup >= 1 else warmup,
-                          floor=_lr_value(floor, "floor") or 0.0,
-                          max_cooldown=(int(max_cooldown) if max_cooldown >= 1 else max_cooldown) if max_cooldown else None,
-                          checkpoints=checkpoint, weights=weight, peak_bounds=bounds, warmup_style=warmup_style)
+    floor_v = _lr_value(floor, "floor") or 0.0
+    max_cd = (int(max_cooldown) if max_cooldown >= 1 else max_cooldown) if max_cooldown else None
+    extra, tables = None, None
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task("planning", total=None)
-        p = plan_schedule(objective, c, freeform=freeform, band_model=band, level=level, resolution=resolution,
-                          progress=lambda i, n: bar.update(task, completed=i, total=n), law_info=info)
-    write_plan(p, out, point, band, plot=plot)
+        prog = lambda i, n: bar.update(task, completed=i, total=n)  # noqa: E731
+        if target:
+            tp = _target_plan(objective, band, info, hparams, params, tokens, peak, seq_len, floor_v, max_cd,
+                              checkpoint, weight, batch_ramp, ramp_start, resolution, prog)
+            p, extra = tp.plan, {"target": tp.to_dict()}
+            if tp.batch_seqs is not None:
+                import pandas as pd
+
+                tables = {"ramp.csv": pd.DataFrame({"step": range(len(tp.batch_seqs)), "batch_seqs": tp.batch_seqs,
+                                                    "lr": tp.lr})}
+        else:
+            c = Constraints.build(steps, peak, warmup=int(warmup) if warmup >= 1 else warmup, floor=floor_v,
+                                  max_cooldown=max_cd, checkpoints=checkpoint, weights=weight, peak_bounds=bounds,
+                                  warmup_style=warmup_style)
+            p = plan_schedule(objective, c, freeform=freeform, band_model=band, level=level, resolution=resolution,
+                              progress=prog, law_info=info)
+    c = p.constraints
+    write_plan(p, out, point, band, plot=plot, extra=extra, tables=tables)
 
     table = Table(title=f"predicted final loss at step {c.steps - 1} (nats)", show_header=True)
     table.add_column("schedule")
@@ -100,5 +131,27 @@ def plan_cmd(
     console.print(f"plan: {p.method}, peak {p.schedule.peak:.4g}, below 0.5x peak at step {ms['below_0.5x']}, "
                   f"final LR {ms['final_lr']:.3g}; planned in {p.seconds:.1f} s", highlight=False)
     if p.method == "family":
-        console.print(f"schedule: {p.schedule.spec}", highlight=False, soft_wrap=True)
+        console.print(f"schedule: {p.families[0].spec}", highlight=False, soft_wrap=True)
+    if extra:
+        r = extra["target"]["recommendation"]
+        console.print(f"target: N={r['N']:.3g}, D={r['D']:.3g} tokens -> peak LR {r['lr']:.3g}, batch "
+                      f"{r['batch_seqs']:.4g} x {r['seq_len']} tokens, {r['steps']} steps, warmup {r['warmup_steps']} "
+                      f"({r['law']}); schedule shape planned at the fit's peak and rescaled x{extra['target']['lr_scale']:.3g}",
+                      highlight=False, soft_wrap=True)
     err_console.print(f"wrote {out}/")
+
+
+def _target_plan(objective, band, info, hparams, params, tokens, peak, seq_len, floor, max_cd, checkpoint, weight,
+                 ramp, ramp_start, resolution, progress):
+    from lrplan.errors import ConfigError
+    from lrplan.plan.target import plan_for_target
+
+    try:
+        from lrplan.hparams import HparamLaw, published
+    except ImportError:
+        raise ConfigError("--params/--tokens need the hyper-parameter laws (lrplan.hparams)") from None
+    key = hparams.strip().lower().replace("-", "").replace("_", "")
+    law = published(hparams) if key in ("steplaw", "deepseek") else HparamLaw.load(hparams)
+    return plan_for_target(objective, law, params, tokens, fit_peak=peak, seq_len=seq_len, floor=floor,
+                           max_cooldown=max_cd, checkpoints=checkpoint, weights=weight, band_model=band, ramp=ramp,
+                           ramp_start=ramp_start, resolution=resolution, progress=progress, law_info=info)

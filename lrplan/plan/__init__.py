@@ -11,6 +11,8 @@ Modules (one job each):
 * :mod:`~lrplan.plan.planner` -- :func:`plan_schedule`: search + free-form + baselines + gains.
 * :mod:`~lrplan.plan.fits` -- fitted laws (objects, JSON, names) to objectives.
 * :mod:`~lrplan.plan.output` -- the plan folder (plan.json, lr.csv, PyTorch snippet, plot).
+* :mod:`~lrplan.plan.target` -- peak LR / batch / steps for (N, D) from the hyper-parameter laws,
+  optional batch ramp.
 
 User guide: ``docs/planner.md``.
 """

@@ -42,8 +42,12 @@ def predicted_curves(plan: Plan, objective: Objective, band_model: Ensemble | No
 
 
 def write_plan(plan: Plan, out: str | os.PathLike, objective: Objective, band_model: Ensemble | None = None,
-               plot: bool = True) -> Path:
-    """Write the plan folder ``out`` (see module docstring); returns its path."""
+               plot: bool = True, extra: dict | None = None, tables: dict | None = None) -> Path:
+    """Write the plan folder ``out`` (see module docstring); returns its path.
+
+    ``extra``: more keys for plan.json (e.g. ``target`` for an (N, D) plan); ``tables``: more CSV
+    files, name -> DataFrame (e.g. ``ramp.csv``).
+    """
     import pandas as pd
 
     out = Path(out)
@@ -69,7 +73,9 @@ def write_plan(plan: Plan, out: str | os.PathLike, objective: Objective, band_mo
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        _io.write_json(tmp / "plan.json", plan.to_dict())
+        _io.write_json(tmp / "plan.json", {**plan.to_dict(), **(extra or {})})
+        for name, table in (tables or {}).items():
+            _io.write_csv(tmp / name, table, float_format="%.17g")
         to_csv(plan.schedule, tmp / "lr.csv")
         _io.write_text(tmp / "lr_scheduler.py", torch_snippet(plan.schedule, csv_name="lr.csv"))
         _io.write_csv(tmp / "predicted.csv", frame, float_format="%.8g")
