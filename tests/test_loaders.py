@@ -503,3 +503,22 @@ def test_every_loader_emits_the_same_table(rel):
         assert extra["format"] == detect(LOGS / rel)  # the name to pass as format= to read it again
         assert extra["agg"][split] in ("step", "window_mean", "eval_mean")
         assert extra["file"]
+
+
+def test_gzipped_logs_read_like_the_originals(tmp_path):
+    import gzip
+
+    for rel in ("text/megatron_gpt345m.log", "table/metrics.jsonl", "wandb/export.csv",
+                "tensorboard/gpt-small-cosine/events.out.tfevents.1700000000.node01.4242.0"):
+        src = LOGS / rel
+        dst = tmp_path / src.parent.name / (src.name + ".gz")
+        dst.parent.mkdir(exist_ok=True)
+        dst.write_bytes(gzip.compress(src.read_bytes()))
+        assert detect(dst) == detect(src), rel
+        a, b = quiet_load(src), quiet_load(dst)
+        pd.testing.assert_frame_equal(a.data.drop(columns="run"), b.data.drop(columns="run"))
+        assert a.runs == b.runs, rel  # same run names: ".gz" is dropped
+    cut = tmp_path / "cut.log.gz"
+    cut.write_bytes(gzip.compress((LOGS / "text/nanogpt_shakespeare.log").read_bytes())[:-20])
+    with pytest.raises(LoadError, match=r"cut\.log\.gz: corrupt or truncated gzip file"):
+        load(cut)

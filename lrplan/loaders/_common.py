@@ -8,9 +8,12 @@ split and step; never an outer-joined wide frame).
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import re
 import warnings
+import zlib
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -336,9 +339,31 @@ def read_bytes(path: Path, what: str = "file") -> bytes:
         raise LoadError(f"{path}: permission denied") from None
     except OSError as e:
         raise LoadError(f"{path}: cannot read ({e.strerror or e})") from None
+    if data[:2] == GZIP_MAGIC:
+        data = gunzip(data, path)
     if not data.strip():
         raise LoadError(f"{path}: empty {what}")
     return data
+
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def gunzip(data: bytes, path: Path, limit: int | None = None) -> bytes:
+    """Decompress gzip ``data`` (the first ``limit`` bytes only, for sniffing)."""
+    try:
+        if limit is None:
+            return gzip.decompress(data)
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            return fh.read(limit)
+    except (OSError, EOFError, zlib.error) as e:
+        raise LoadError(f"{path}: corrupt or truncated gzip file ({e})") from None
+
+
+def plain_name(path: Path) -> Path:
+    """``path`` without a ``.gz`` suffix (``train.log.gz`` is read as ``train.log``)."""
+    path = Path(path)
+    return path.with_suffix("") if path.suffix.lower() == ".gz" else path
 
 
 def read_text(path: Path, strict: bool = True) -> str:
@@ -359,8 +384,10 @@ def read_text(path: Path, strict: bool = True) -> str:
 def run_name_for(path: Path) -> str:
     """A run name for a single-run file: its stem, or its directory name when the stem is generic."""
     path = Path(path)
+    resolved = path.resolve()
+    path = plain_name(path)
     stem = path.stem if path.suffix else path.name
-    for parent in path.resolve().parents:
+    for parent in resolved.parents:
         if not (stem.lower() in GENERIC_STEMS or stem.lower().startswith("events.out")) or not parent.name:
             break
         stem = parent.name

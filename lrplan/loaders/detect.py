@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Mapping
 
 from lrplan.errors import LoadError
-from lrplan.loaders._common import classify, looks_like_json
+from lrplan.loaders._common import GZIP_MAGIC, classify, gunzip, looks_like_json, plain_name
 from lrplan.loaders.mlflow import SQLITE_MAGIC
 from lrplan.loaders.tensorboard import is_event_file, looks_like_tfrecord
 from lrplan.loaders.textlogs import sniff
@@ -36,7 +36,7 @@ def detect(path: str | os.PathLike, columns: Mapping[str, str] | None = None) ->
         raise LoadError(f"{path}: no such file or directory")
     if path.is_dir():
         return _detect_dir(path)
-    name = path.name.lower()
+    name = plain_name(path).name.lower()
     if is_event_file(name):
         return "tensorboard"
     try:
@@ -44,6 +44,9 @@ def detect(path: str | os.PathLike, columns: Mapping[str, str] | None = None) ->
             head = fh.read(65536)
     except OSError as e:
         raise LoadError(f"{path}: cannot read ({e.strerror or e})") from None
+    if head[:2] == GZIP_MAGIC:
+        with open(path, "rb") as fh:
+            head = gunzip(fh.read(), path, limit=65536)
     if not head.strip():
         raise LoadError(f"{path}: empty file")
     if head.startswith(SQLITE_MAGIC):

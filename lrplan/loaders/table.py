@@ -38,14 +38,15 @@ import pandas as pd
 
 from lrplan.curves import Curves
 from lrplan.errors import LoadError
-from lrplan.loaders._common import classify, looks_like_json, parse_json, read_text, run_name_for, wide_to_curves
+from lrplan.loaders._common import (classify, looks_like_json, parse_json, plain_name, read_text, run_name_for,
+                                    wide_to_curves)
 
 WANDB_SYSTEM = {"_step", "_runtime", "_timestamp"}
 
 
 def sniff_sep(text: str, path: Path) -> str:
     first = text.split("\n", 1)[0]
-    if path.suffix.lower() in (".tsv", ".tab") or ("\t" in first and "," not in first):
+    if plain_name(path).suffix.lower() in (".tsv", ".tab") or ("\t" in first and "," not in first):
         return "\t"
     return ","
 
