@@ -5,6 +5,8 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
@@ -158,3 +160,12 @@ def test_eval_batches_are_fixed_whatever_the_training_seed():
     b = eval_batches(c, 16, 8, 3)
     assert len(a) == 3 and all(torch.equal(p[0], q[0]) for p, q in zip(a, b))
     assert torch.equal(a[0][0][:, 1:], a[0][1][:, :-1])  # targets are the inputs shifted by one
+
+
+@settings(max_examples=10, deadline=None)
+@given(vocab=st.integers(2, 256), data=st.data(), seed=st.integers(0, 2**31), n=st.integers(100, 400))
+def test_synthetic_spec_parses_every_valid_key_combination(vocab, data, seed, n):
+    branch = data.draw(st.integers(1, vocab))
+    c = load_corpus(f"synthetic:vocab={vocab}, branch={branch},seed={seed},bytes={n}")
+    assert c.entropy == pytest.approx(math.log(branch)) and len(c.train) == n
+    assert int(c.train.max()) < vocab
