@@ -40,7 +40,12 @@ def parse_map(items: list[str] | None) -> dict[str, str] | None:
 def _load(files, fmt, mapping, run, split, schedule=None):
     from lrplan.loaders import load_many, with_schedule
 
-    curves = load_many(files, format=fmt, columns=parse_map(mapping), run=run, split=split)
+    def progress(paths):
+        from rich.progress import track
+
+        return track(paths, description="reading logs", console=err_console, transient=True) if len(paths) > 1 else paths
+
+    curves = load_many(files, format=fmt, columns=parse_map(mapping), run=run, split=split, progress=progress)
     return with_schedule(curves, schedule) if schedule else curves
 
 

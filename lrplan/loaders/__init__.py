@@ -121,13 +121,14 @@ def load(path: str | os.PathLike, format: str | None = None, columns: Mapping[st
 
 def load_many(paths: Iterable[str | os.PathLike], format: str | None = None,
               columns: Mapping[str, str] | None = None, run: str | None = None,
-              split: str | None = None) -> Curves:
+              split: str | None = None, progress: Callable[[list[Path]], Iterable[Path]] | None = None) -> Curves:
     """:func:`load` each path and join them. Run names that clash across files are prefixed with
-    the file stem (``<stem>/<run>``; the parent directory too if stems clash), with a warning."""
+    the file stem (``<stem>/<run>``; the parent directory too if stems clash), with a warning.
+    ``progress`` wraps the list of paths (e.g. ``rich.progress.track``)."""
     paths = [Path(p) for p in paths]
     if not paths:
         raise LoadError("no files given")
-    loaded = [load(p, format, columns, run, split) for p in paths]
+    loaded = [load(p, format, columns, run, split) for p in (progress(paths) if progress else paths)]
     counts: dict[str, int] = {}
     for c in loaded:
         for r in c.runs:

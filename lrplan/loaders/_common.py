@@ -173,18 +173,16 @@ def present(values: pd.Series) -> pd.Series:
 
 
 def wide_to_curves(df: pd.DataFrame, *, source: str, fmt: str, run: str, columns: Mapping[str, str] | None = None,
-                   agg: Mapping[str, str] | None = None, extra: Mapping[str, Any] | None = None,
-                   meta: Mapping[str, Any] | None = None, fill_same_step: bool = True,
-                   default_split: str = "train") -> Curves:
+                   agg: Mapping[str, str] | None = None, extra: Mapping[str, Any] | None = None) -> Curves:
     """Turn a table of logged rows into canonical curves.
 
     ``df`` holds one logged row per line (sparse rows are fine). Loss columns become rows of their
-    split; LR/tokens/batch size come from the same row or, with ``fill_same_step``, from another
-    row of the same run and step (Lightning and TensorBoard log them separately). A ``split``
+    split; LR/tokens/batch size come from the same row or, when missing there, from another row
+    of the same run and step (Lightning, TensorBoard and MLflow log them separately). A ``split``
     column (the canonical long CSV) overrides the split of a plain ``loss`` column and restricts
-    the same-step filling to rows of the same split, so that the table round-trips exactly. ``run`` names the run when the
-    table has no run column. ``agg`` maps split -> aggregation kind (step/window_mean/eval_mean);
-    ``extra`` and ``meta`` (RunMeta fields) are recorded for every run.
+    that filling to rows of the same split, so that the table round-trips exactly. ``run`` names
+    the run when the table has no run column. ``agg`` maps split -> aggregation kind
+    (step/window_mean/eval_mean); ``extra`` is recorded in every run's ``RunMeta.extra``.
     """
     if len(df.columns) == 0 or len(df) == 0:
         raise LoadError(f"{source}: no rows")
@@ -218,7 +216,7 @@ def wide_to_curves(df: pd.DataFrame, *, source: str, fmt: str, run: str, columns
     for kind in ("lr", "tokens", "batch_size"):
         if kind in by_kind:
             s = numeric(df[by_kind[kind][0][0]])
-            if fill_same_step and s.isna().any() and s.notna().any():
+            if s.isna().any() and s.notna().any():
                 # with a split column (long tables) only rows of the same split share values
                 key = pd.DataFrame({"run": runs, "split": "" if split_col is None else split_col,
                                     "step": step_num, "v": s})
@@ -245,7 +243,7 @@ def wide_to_curves(df: pd.DataFrame, *, source: str, fmt: str, run: str, columns
     curves = Curves(long, source=source)
     used = {kind: [c for c, _ in cols] for kind, cols in by_kind.items()}
     for r, m in curves.meta.items():
-        _fill_meta(m, source, fmt, agg, extra, meta)
+        _fill_meta(m, source, fmt, agg, extra, None)
         m.extra.setdefault("columns", {k: v for k, v in used.items() if k in ("step", "loss", "lr", "tokens")})
     return curves
 
