@@ -459,6 +459,11 @@ def test_with_schedule_fills_gaps_and_checks_logged_lr(tmp_path):
     assert main(["curves", "convert", str(LOGS / "text/torchtitan_llama3_debug.log"), "--schedule",
                  "wsd:peak=1e-3,warmup=5,cooldown=0.2", "--out", str(out)]) == 0
     assert load(out).data["lr"].notna().all()
+    assert main(["curves", "convert", str(LOGS / "wandb/export.csv"), "--schedule", "calm-sun-2=constant:peak=1e-3",
+                 "--out", str(out)]) == 0
+    back = load(out)
+    assert (back.data[back.data["run"] == "calm-sun-2"]["lr"] == 1e-3).all()
+    assert back.data[back.data["run"] == "brisk-pond-1"]["lr"].isna().all()
     assert main(["curves", "inspect", str(LOGS / "text/torchtitan_llama3_debug.log"), "--schedule", "wsd:peak"]) == 2
 
 

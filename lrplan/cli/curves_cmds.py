@@ -20,8 +20,9 @@ MapOpt = Annotated[Optional[list[str]], typer.Option(
     "--map", "-m", help="Column mapping NAME=TARGET (TARGET: step, loss, loss:<split>, val_loss, lr, tokens, run, split); repeatable.")]
 RunOpt = Annotated[Optional[str], typer.Option(help="Keep only this run (or name a file's only run).")]
 SplitOpt = Annotated[Optional[str], typer.Option(help="Keep only this split (train, val, ...).")]
-ScheduleOpt = Annotated[Optional[str], typer.Option(
-    "--schedule", help="Fill missing LR from this schedule spec (e.g. 'cosine:peak=3e-4,warmup=200'); every run.")]
+ScheduleOpt = Annotated[Optional[list[str]], typer.Option(
+    "--schedule", help="Fill missing LR from a schedule spec: [RUN=]SPEC, e.g. run1='cosine:peak=3e-4,warmup=200' "
+                       "(without RUN= for every run); repeatable.")]
 
 
 def parse_map(items: list[str] | None) -> dict[str, str] | None:
@@ -46,7 +47,13 @@ def _load(files, fmt, mapping, run, split, schedule=None):
         return track(paths, description="reading logs", console=err_console, transient=True) if len(paths) > 1 else paths
 
     curves = load_many(files, format=fmt, columns=parse_map(mapping), run=run, split=split, progress=progress)
-    return with_schedule(curves, schedule) if schedule else curves
+    for item in schedule or []:
+        name, sep, spec = item.partition("=")
+        if sep and name.strip() in curves.meta:  # RUN=SPEC (a spec alone also contains '=')
+            curves = with_schedule(curves, spec.strip(), runs=[name.strip()])
+        else:
+            curves = with_schedule(curves, item.strip())
+    return curves
 
 
 @curves_app.command("inspect")
