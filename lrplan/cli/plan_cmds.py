@@ -30,7 +30,7 @@ def plan_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (plan.json, lr.csv, lr_scheduler.py, predicted.csv, plan.png).")],
     steps: Annotated[Optional[int], typer.Option("--steps", "-T", help="Run length T (optimizer steps); with --params/--tokens it comes from the hyper-parameter law.")] = None,
     peak: Annotated[Optional[float], typer.Option(help="Peak LR (absolute); default: the fit's peak.")] = None,
-    peak_min: Annotated[Optional[float], typer.Option(help="Let the planner choose the peak in [peak-min, peak-max].")] = None,
+    peak_min: Annotated[Optional[float], typer.Option(help="Let the planner choose the peak between --peak-min and --peak-max.")] = None,
     peak_max: Annotated[Optional[float], typer.Option(help="Upper bound of the peak LR (with --peak-min).")] = None,
     warmup: Annotated[float, typer.Option(help="Warmup steps (>= 1) or fraction of T (< 1); a fixed linear ramp.")] = 0,
     warmup_style: Annotated[str, typer.Option(help="linear (peak at step W) or inclusive (peak at step W-1).")] = "linear",

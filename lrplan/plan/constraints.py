@@ -130,7 +130,7 @@ class Constraints:
         return warmup_ramp(s, self.warmup, peak, self.warmup_start, self.warmup_style)
 
     def check(self, eta: np.ndarray, rtol: float = 1e-9) -> None:
-        """Raise AssertionError if ``eta`` violates the constraints (used by tests and the planner)."""
+        """Raise AssertionError if ``eta`` violates the constraints (a check for tests and benchmarks)."""
         eta = np.asarray(eta)
         assert len(eta) == self.steps, "wrong length"
         p = eta[self.warmup:].max()
