@@ -45,7 +45,8 @@ def quiet_load(path, **kw) -> Curves:
     ("mlflow/mlflow.db", "mlflow-sqlite"), ("text/nanogpt_shakespeare.log", "nanogpt"),
     ("text/build-nanogpt/log/log.txt", "build-nanogpt"), ("text/build-nanogpt/stdout.txt", "build-nanogpt"),
     ("text/modded_nanogpt.txt", "modded-nanogpt"), ("text/megatron_gpt345m.log", "megatron"),
-    ("text/torchtitan_llama3_debug.log", "torchtitan"),
+    ("text/torchtitan_llama3_debug.log", "torchtitan"), ("lrplan_runs/sweep", "lrplan-run"),
+    ("lrplan_runs/sweep/nano-wsd-3e-3", "lrplan-run"), ("lrplan_runs/sweep/nano-wsd-3e-3/curves.csv", "table"),
 ])
 def test_detect_picks_the_right_loader(rel, fmt):
     assert detect(LOGS / rel) == fmt
@@ -104,7 +105,7 @@ def test_simple_csv_with_missing_lr():
         "lr": [0.0, 0.000286631, 0.00019504, 8.08289e-05, 3e-05] + [np.nan] * 4,
         "tokens": np.nan, "batch_size": np.nan})
     pd.testing.assert_frame_equal(c.data, expected[COLUMNS])
-    assert c.meta["no-lr"].extra["agg"] == {"train": "step", "val": "eval_mean"}
+    assert c.meta["no-lr"].extra["agg"] == {"train": "step"}
 
 
 def test_short_canonical_form_round_trips(tmp_path):
@@ -374,6 +375,23 @@ def test_rank_prefixed_duplicate_lines_keep_one_rank(tmp_path):
     assert c.data["loss"].tolist() == [4.9, 4.8, 4.7] and c.meta["two_ranks"].extra["rank"] == 0
 
 
+def test_lrplan_trainer_run_folders():
+    c = load(LOGS / "lrplan_runs/sweep")
+    assert c.runs == ["nano-cosine-3e-3", "nano-wsd-3e-3"]
+    assert counts(c) == {(r, s): n for r in c.runs for s, n in (("stdlib", 2), ("train", 40), ("val", 3))}
+    m = c.meta["nano-wsd-3e-3"]
+    assert (m.schedule, m.peak_lr, m.batch_size, m.seq_len, m.params) == (
+        "wsd:peak=0.003,warmup=8,cooldown=0.2,steps=40", 0.003, 16, 64, 120448)
+    assert m.extra["status"] == "finished"
+    assert m.extra["agg"] == {"stdlib": "eval_mean", "train": "step", "val": "eval_mean"}
+    train = rows(c, "nano-wsd-3e-3", "train")
+    from lrplan.schedules import parse
+
+    np.testing.assert_array_equal(train["lr"].to_numpy(), parse(m.schedule).array())
+    assert train["tokens"].iloc[-1] == 39 * 16 * 64
+    assert np.isnan(rows(c, "nano-wsd-3e-3", "val")["lr"].iloc[-1])  # no update follows the last eval
+
+
 # -- several files, selection ---------------------------------------------------------------------
 def test_load_many_prefixes_clashing_run_names(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
@@ -405,7 +423,7 @@ def test_every_format_has_a_fixture():
         "table/simple.csv", "wandb/export.csv", "wandb/history_nanogpt.csv", "tensorboard", "hf/gpt2-finetune",
         "lightning/lightning_logs", "mlflow/mlruns", "mlflow/mlflow.db", "text/nanogpt_shakespeare.log",
         "text/build-nanogpt/log/log.txt", "text/modded_nanogpt.txt", "text/megatron_gpt345m.log",
-        "text/torchtitan_llama3_debug.log")}
+        "text/torchtitan_llama3_debug.log", "lrplan_runs/sweep")}
     assert covered == set(FORMATS)
 
 
@@ -496,7 +514,7 @@ def test_hf_several_eval_sets(tmp_path):
     "table/canonical.csv", "table/metrics.jsonl", "wandb/export.csv", "wandb/history_hf.json", "tensorboard",
     "hf/gpt2-finetune", "lightning/lightning_logs", "mlflow/mlruns", "mlflow/mlflow.db",
     "text/nanogpt_shakespeare.log", "text/build-nanogpt/stdout.txt", "text/modded_nanogpt.txt",
-    "text/megatron_gpt345m.log", "text/torchtitan_llama3_debug.log"])
+    "text/megatron_gpt345m.log", "text/torchtitan_llama3_debug.log", "lrplan_runs/sweep"])
 def test_every_loader_emits_the_same_table(rel):
     c = quiet_load(LOGS / rel)
     assert list(c.data.columns) == COLUMNS

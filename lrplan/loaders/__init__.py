@@ -14,7 +14,7 @@ run's :class:`~lrplan.curves.RunMeta` records ``source`` and, in ``extra``, the 
 ``window_mean`` = mean over the logging window, ``eval_mean`` = mean over eval batches).
 
 Formats (:data:`FORMATS`): ``table`` (CSV/TSV/JSON/JSONL), ``wandb-export``, ``wandb-history``,
-``tensorboard``, ``hf``, ``lightning``, ``mlflow``, ``mlflow-sqlite``, ``nanogpt``,
+``tensorboard``, ``hf``, ``lightning``, ``mlflow``, ``mlflow-sqlite``, ``lrplan-run``, ``nanogpt``,
 ``build-nanogpt``, ``modded-nanogpt``, ``megatron``, ``torchtitan``; see each module's docstring.
 Bad input ends in a :class:`~lrplan.errors.LoadError` naming the file and the problem.
 Runs that did not log their LR get it from their schedule with :func:`with_schedule`.
@@ -35,6 +35,7 @@ from lrplan.loaders.detect import detect
 from lrplan.loaders.hf import load_trainer_state
 from lrplan.loaders.lightning import load_lightning
 from lrplan.loaders.lr import with_schedule
+from lrplan.loaders.lrplan_run import load_lrplan_runs
 from lrplan.loaders.mlflow import load_mlflow_files, load_mlflow_sqlite
 from lrplan.loaders.table import load_table
 from lrplan.loaders.tensorboard import load_tensorboard
@@ -58,6 +59,7 @@ FORMATS: dict[str, tuple[Loader, str]] = {
     "lightning": (load_lightning, "Lightning CSVLogger metrics.csv (version_N = run)"),
     "mlflow": (load_mlflow_files, "MLflow file store (mlruns/<exp>/<run>/metrics/<key>)"),
     "mlflow-sqlite": (load_mlflow_sqlite, "MLflow SQLite store (mlflow.db)"),
+    "lrplan-run": (load_lrplan_runs, "lrplan trainer run folders (meta.json + curves.csv; a sweep directory)"),
     **{name: (_dialect(name), f"{name} console log") for name in DIALECTS},
 }
 ALIASES = {"csv": "table", "tsv": "table", "json": "table", "jsonl": "table", "lrplan": "table", "wandb": "wandb-export",

@@ -242,8 +242,9 @@ def wide_to_curves(df: pd.DataFrame, *, source: str, fmt: str, run: str, columns
     long = pd.concat(parts, ignore_index=True)
     curves = Curves(long, source=source)
     used = {kind: [c for c, _ in cols] for kind, cols in by_kind.items()}
+    splits = curves.data.groupby("run", sort=False)["split"].unique()
     for r, m in curves.meta.items():
-        _fill_meta(m, source, fmt, agg, extra, None)
+        _fill_meta(m, source, fmt, agg, extra, None, splits[r])
         m.extra.setdefault("columns", {k: v for k, v in used.items() if k in ("step", "loss", "lr", "tokens")})
     return curves
 
@@ -300,11 +301,17 @@ def columns_plain_loss(col: str, columns: Mapping[str, str] | None) -> bool:
     return col.strip().lower() == "loss"
 
 
-def _fill_meta(m: RunMeta, source: str, fmt: str, agg, extra, meta) -> None:
+def agg_of_splits(agg: Mapping[str, str] | None, splits: Iterable[str]) -> dict[str, str]:
+    """How each split's loss was aggregated: ``agg`` where given, else ``eval_mean`` for an eval
+    set and ``step`` for train."""
+    agg = dict(agg or {})
+    return {s: agg.get(s, "step" if s == "train" else "eval_mean") for s in splits}
+
+
+def _fill_meta(m: RunMeta, source: str, fmt: str, agg, extra, meta, splits: Iterable[str]) -> None:
     m.source = source
     m.extra["format"] = fmt
-    if agg:
-        m.extra["agg"] = dict(agg)
+    m.extra["agg"] = agg_of_splits(agg, splits)
     for k, v in (extra or {}).items():
         m.extra[k] = v
     for k, v in (meta or {}).items():
@@ -319,8 +326,9 @@ def long_to_curves(rows: list[dict] | pd.DataFrame, *, source: str, fmt: str, ag
     if len(frame) == 0:
         raise LoadError(f"{source}: no loss values found")
     curves = Curves(frame, source=source)
-    for m in curves.meta.values():
-        _fill_meta(m, source, fmt, agg, extra, meta)
+    splits = curves.data.groupby("run", sort=False)["split"].unique()
+    for r, m in curves.meta.items():
+        _fill_meta(m, source, fmt, agg, extra, meta, splits[r])
     return curves
 
 

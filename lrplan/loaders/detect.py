@@ -1,6 +1,6 @@
 """Format auto-detection: by file name, directory structure, then content sniffing.
 
-Order for a directory: MLflow runs (``*/metrics/`` beside ``meta.yaml``), an ``mlflow.db``,
+Order for a directory: lrplan trainer run folders (``meta.json`` + ``curves.csv``), MLflow runs (``*/metrics/`` beside ``meta.yaml``), an ``mlflow.db``,
 TensorBoard event files, ``trainer_state.json`` (also in ``checkpoint-*/``), Lightning
 ``metrics.csv``. For a file: ``events.out.tfevents*`` or a valid TFRecord header -> tensorboard;
 SQLite header -> mlflow-sqlite; ``trainer_state.json`` or JSON with ``log_history`` -> HF;
@@ -103,9 +103,12 @@ def _csv_header(text: str) -> list[str] | None:
 
 
 def _detect_dir(path: Path) -> str:
-    has = {"mlflow": False, "mlflow-sqlite": False, "tensorboard": False, "hf": False, "lightning": False}
+    has = {"lrplan-run": False, "mlflow": False, "mlflow-sqlite": False, "tensorboard": False, "hf": False,
+           "lightning": False}
     for dirpath, dirnames, filenames in os.walk(path):
         d = Path(dirpath)
+        if "meta.json" in filenames and "curves.csv" in filenames:
+            has["lrplan-run"] = True
         if "metrics" in dirnames and ("meta.yaml" in filenames or "params" in dirnames or "tags" in dirnames
                                       or "mlruns" in d.parts):
             has["mlflow"] = True
@@ -124,4 +127,4 @@ def _detect_dir(path: Path) -> str:
         if found:
             return fmt
     raise LoadError(f"{path}: no recognised logs in this directory (TensorBoard events, mlruns/, mlflow.db, "
-                    "trainer_state.json, Lightning metrics.csv); give a file instead")
+                    "trainer_state.json, Lightning metrics.csv, lrplan run folders); give a file instead")
