@@ -545,3 +545,12 @@ def test_gzipped_logs_read_like_the_originals(tmp_path):
     cut.write_bytes(gzip.compress((LOGS / "text/nanogpt_shakespeare.log").read_bytes())[:-20])
     with pytest.raises(LoadError, match=r"cut\.log\.gz: corrupt or truncated gzip file"):
         load(cut)
+
+
+def test_detection_looks_past_a_long_preamble(tmp_path):
+    """modded-nanogpt logs begin with the whole training script (often > 64 KB)."""
+    code = "".join(f"    x{i} = torch.zeros({i}, device='cuda')  # step:{i} is not a log line\n" for i in range(2000))
+    p = tmp_path / "record.txt"
+    p.write_text(code + (LOGS / "text/modded_nanogpt.txt").read_text())
+    assert len(code) > 100_000 and detect(p) == "modded-nanogpt"
+    assert counts(load(p)) == {("record", "train"): 100, ("record", "val"): 5}

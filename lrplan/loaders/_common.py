@@ -9,7 +9,6 @@ split and step; never an outer-joined wide frame).
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import re
 import warnings
@@ -346,7 +345,7 @@ def read_bytes(path: Path, what: str = "file") -> bytes:
     except OSError as e:
         raise LoadError(f"{path}: cannot read ({e.strerror or e})") from None
     if data[:2] == GZIP_MAGIC:
-        data = gunzip(data, path)
+        data = gunzip(path)
     if not data.strip():
         raise LoadError(f"{path}: empty {what}")
     return data
@@ -355,12 +354,10 @@ def read_bytes(path: Path, what: str = "file") -> bytes:
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-def gunzip(data: bytes, path: Path, limit: int | None = None) -> bytes:
-    """Decompress gzip ``data`` (the first ``limit`` bytes only, for sniffing)."""
+def gunzip(path: Path, limit: int = -1) -> bytes:
+    """The decompressed content of gzip file ``path`` (its first ``limit`` bytes, for sniffing)."""
     try:
-        if limit is None:
-            return gzip.decompress(data)
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+        with gzip.open(path, "rb") as fh:
             return fh.read(limit)
     except (OSError, EOFError, zlib.error) as e:
         raise LoadError(f"{path}: corrupt or truncated gzip file ({e})") from None

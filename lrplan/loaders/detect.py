@@ -26,6 +26,8 @@ from lrplan.loaders.tensorboard import is_event_file, looks_like_tfrecord
 from lrplan.loaders.textlogs import sniff
 from lrplan.loaders.wandb import is_export_header
 
+#: bytes read for sniffing (modded-nanogpt logs start with the whole training script)
+HEAD = 1 << 20
 _MLFLOW_LINE = re.compile(r"^\d+ \S+( -?\d+)?$")
 
 
@@ -41,12 +43,11 @@ def detect(path: str | os.PathLike, columns: Mapping[str, str] | None = None) ->
         return "tensorboard"
     try:
         with open(path, "rb") as fh:
-            head = fh.read(65536)
+            head = fh.read(HEAD)
     except OSError as e:
         raise LoadError(f"{path}: cannot read ({e.strerror or e})") from None
     if head[:2] == GZIP_MAGIC:
-        with open(path, "rb") as fh:
-            head = gunzip(fh.read(), path, limit=65536)
+        head = gunzip(path, limit=HEAD)
     if not head.strip():
         raise LoadError(f"{path}: empty file")
     if head.startswith(SQLITE_MAGIC):
