@@ -2,12 +2,18 @@
 
 A small replica of Chang et al. 2024 (arXiv:2406.11813) with the Fictional Knowledge dataset
 (Apache-2.0, read from ``$LRPLAN_FK_DIR``): ``nano`` preset trained on the Python stdlib at a
-constant LR (2e-3, 20 warmup steps, 900 steps); 16 facts per scenario (one memorisation probe each, cut to a
+constant LR (2e-3, 20 warmup steps, 1000 steps); 16 facts per scenario (one memorisation probe each, cut to a
 65-byte window ending at the target) are injected as batch rows:
 
 * ``paraphrased`` (records 0-15): 3 exposures, 100 steps apart, a different wording each time;
 * ``duplicated`` (records 40-55): the same window 3 times, 100 steps apart;
-* ``once`` (records 80-95): one exposure.
+* ``once`` (records 80-95): one exposure;
+* ``control`` (records 100-115): never injected, probed only.
+
+The first exposure is at step 200 (after the fastest initial learning). The tiny model is still
+learning the general byte statistics, which lifts every probe's log-probability; the mean
+log-probability of the control probes is subtracted from all probes before the metrics (drift
+correction, :func:`lrplan.forgetting.drift_corrected`); the uncorrected law is reported too.
 
 Every probe's target log-probability is scored after every step. Effectivity (log-prob gain of the
 first exposure, nats), retainability R(t) after the last exposure's local acquisition maximum
@@ -26,13 +32,13 @@ import time
 
 from _cpt import CACHE, FK_DIR, SMOKE_OLD, publish
 
-SCENARIOS = {"paraphrased": range(0, 16), "duplicated": range(40, 56), "once": range(80, 96)}
+SCENARIOS = {"paraphrased": range(0, 16), "duplicated": range(40, 56), "once": range(80, 96), "control": range(100, 116)}
 
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true")
-    ap.add_argument("--steps", type=int, default=900)
+    ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--lr", type=float, default=2e-3)
     args = ap.parse_args(argv)
     import pandas as pd
@@ -47,7 +53,7 @@ def main(argv=None) -> dict:
     recs = load_records(FK_DIR)
     scen = {k: list(v)[:2] for k, v in SCENARIOS.items()} if smoke else SCENARIOS
     facts = build_facts(recs, 64, scen)
-    first, every, times = (10, 10, 2) if smoke else (100, 100, 3)
+    first, every, times = (10, 10, 2) if smoke else (200, 100, 3)
     inj, exposures = exposure_plan(facts, first=first, every=every, times=times, per_step=8)
     steps = 60 if smoke else args.steps
     cfg = TrainConfig(preset="nano", batch_size=16, steps=steps, schedule=f"constant:peak={args.lr:g},warmup={5 if smoke else 20}",
@@ -64,20 +70,27 @@ def main(argv=None) -> dict:
     train_s = time.time() - t0
     probes = pd.read_csv(out / "probes.csv")
     exp = pd.read_csv(out / "exposures.csv")
-    rep = retention_report(probes, exp, by=("scenario",), window=5 if smoke else 50)
-    result = {"report": rep, "train_s": train_s}
+    control = probes[probes["scenario"] == "control"]
+    probes = probes[probes["scenario"] != "control"]
+    window = 5 if smoke else 50
+    raw = retention_report(probes, exp, by=("scenario",), window=window)
+    # 60 smoke steps are too few for gains that survive the drift correction
+    rep = raw if smoke else retention_report(probes, exp, by=("scenario",), window=window, control=control)
+    result = {"report": rep, "raw": raw, "train_s": train_s}
     if smoke:
         return result
     lines = ["## Fact injection: retention law per exposure scenario (Chang et al. 2024 metrics)", "",
              f"Built-in trainer, `nano`, Python stdlib at constant LR {args.lr:g}, {steps} steps; 16 Fictional Knowledge facts "
-             "per scenario injected as 65-byte batch rows (paraphrased / duplicated: 3 exposures 100 steps apart; once: 1); "
-             "probes scored every step. Effectivity = log-prob gain of the first exposure (nats); law R(t) = b - a log10(t) "
-             "on the probe-averaged retainability after the last exposure (IQR rule k = 2); threshold = 10^(b/a) steps.", "",
-             "| scenario | probes kept | effectivity (nats) | a (decay / decade) | b | R2 of the law | threshold (steps) | points |",
-             "|---|---|---|---|---|---|---|---|"]
-    for _, r in rep.iterrows():
-        lines.append(f"| {r['scenario']} | {r['probes']} | {r['effectivity']:.3f} | {r['a']:.4f} +- {r['a_se']:.4f} | "
-                     f"{r['b']:.3f} | {r['r2']:.3f} | {r['threshold']:.3g} | {r['points']} |")
+             "per scenario injected as 65-byte batch rows from step 200 (paraphrased / duplicated: 3 exposures 100 steps apart; "
+             "once: 1), 16 never-injected control facts; probes scored every step. Effectivity = log-prob gain of the first "
+             "exposure (nats); law R(t) = b - a log10(t) on the probe-averaged retainability after the last exposure "
+             "(IQR rule k = 2); threshold = 10^(b/a) steps. Drift-corrected = control-probe mean subtracted first.", "",
+             "| scenario | log-probs | probes kept | effectivity (nats) | a (decay / decade) | b | R2 of the law | threshold (steps) | points |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for kind, table in (("drift-corrected", rep), ("raw", raw)):
+        for _, r in table.iterrows():
+            lines.append(f"| {r['scenario']} | {kind} | {r['probes']} | {r['effectivity']:.3f} | {r['a']:.4f} +- {r['a_se']:.4f} | "
+                         f"{r['b']:.3f} | {r['r2']:.3f} | {r['threshold']:.3g} | {r['points']} |")
     lines += ["", f"Training wall time {train_s / 60:.1f} min."]
     publish("cpt_facts", lines)
     return result

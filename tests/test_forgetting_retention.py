@@ -90,3 +90,18 @@ def test_missing_columns_and_exposures_are_load_errors():
         acquisition(pd.DataFrame({"probe": [], "passage": [], "step": []}), EXPOSE)
     with pytest.raises(LoadError, match="no exposure for passage.*p9"):
         acquisition(_probes(passage="p9", n=1), EXPOSE)
+
+
+def test_drift_correction_removes_the_general_rise_of_all_log_probs():
+    from lrplan.forgetting import drift_corrected
+
+    lp = _probes(a=0.2, b=1.0)
+    drift = 0.004 * lp["step"]  # every log-prob rises 0.004 nats per step (general learning)
+    lifted = lp.assign(logprob=lp["logprob"] + drift)
+    control = pd.DataFrame({"probe": "c0", "step": np.arange(600), "logprob": -20.0 + 0.004 * np.arange(600)})
+    raw = retention_report(lifted, EXPOSE, by=())
+    fixed = retention_report(lifted, EXPOSE, by=(), control=control)
+    assert fixed["a"].iloc[0] == pytest.approx(0.2, rel=1e-6)
+    assert raw["a"].iloc[0] < 0.1  # the drift hides the forgetting
+    with pytest.warns(LrplanWarning, match="dropped 4 row"):
+        drift_corrected(lifted[lifted["step"] < 101], control[control["step"] != 50])

@@ -65,6 +65,9 @@ def test_exposure_plan_spreads_facts_over_slots_and_counts_exposures(records):
     assert counts["r0"] == 3 and counts["r40"] == 3 and counts["r80"] == 1
     with pytest.raises(ConfigError, match="need 24 steps, more than every=10"):
         exposure_plan(facts, every=10, per_step=1)
+    controls = build_facts(records, 64, {"once": [80], "control": [100, 101]})
+    inj, exp = exposure_plan(controls)
+    assert list(inj) == [100] and exp["passage"].tolist() == ["r80"]
 
 
 def test_probe_logger_scores_the_summed_target_log_probability():

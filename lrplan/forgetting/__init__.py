@@ -13,11 +13,11 @@ from lrplan.forgetting.clocks import CLOCKS, elapsed, lr_area_since
 from lrplan.forgetting.cpt import CPTLaw, ContinualRun, annealing_areas
 from lrplan.forgetting.families import FAMILIES, ForgettingLaw, compare, forgetting_curve
 from lrplan.forgetting.retention import (
-    RetentionLaw, acquisition, average_retention, retainability, retention_report,
+    RetentionLaw, acquisition, average_retention, drift_corrected, retainability, retention_report,
 )
 
 __all__ = [
     "CLOCKS", "elapsed", "lr_area_since", "CPTLaw", "ContinualRun", "annealing_areas", "FAMILIES",
-    "ForgettingLaw", "compare", "forgetting_curve", "RetentionLaw", "acquisition", "average_retention",
+    "ForgettingLaw", "compare", "forgetting_curve", "RetentionLaw", "acquisition", "average_retention", "drift_corrected",
     "retainability", "retention_report",
 ]

@@ -23,6 +23,11 @@ Metrics (paper definitions, with this package's step convention):
   t = 1..T (``polyfit(log10 t, R, 1)`` as in the authors' script); decay constant a, its standard
   error, R2, and the learnability threshold tau = 10^(b/a) (the x-intercept).
 
+Drift correction (an addition to the paper's recipe, for small models still learning the general
+distribution): with ``control`` probes (facts that are never injected), their mean log-probability
+per step is subtracted from every probe before the metrics, so the general rise of all
+log-probabilities is not mistaken for retention (:func:`drift_corrected`).
+
 Probes whose total gain l(t_LAM) - l_0 is not positive carry no retention information: they are
 dropped with a :class:`~lrplan.errors.LrplanWarning`; if every probe of a group is such a probe,
 :class:`~lrplan.errors.FitError` is raised.
@@ -50,6 +55,27 @@ def _check_tables(logprob: pd.DataFrame, exposures: pd.DataFrame) -> None:
     no_exp = set(logprob["passage"]) - set(exposures["passage"])
     if no_exp:
         raise LoadError(f"exposure table: no exposure for passage(s) {', '.join(map(str, sorted(no_exp)[:5]))}")
+
+
+def drift_corrected(logprob: pd.DataFrame, control: pd.DataFrame) -> pd.DataFrame:
+    """``logprob`` minus the mean log-probability of the ``control`` probes at the same step.
+
+    Steps without control scores are dropped (with a warning naming how many rows).
+    """
+    for name, frame in (("probe log-prob table", logprob), ("control probe table", control)):
+        missing = [c for c in ("step", "logprob") if c not in frame.columns]
+        if missing:
+            raise LoadError(f"{name}: missing column(s) {', '.join(missing)}")
+    if control.empty:
+        raise LoadError("control probe table: no rows")
+    drift = control.groupby("step")["logprob"].mean()
+    out = logprob.copy()
+    d = out["step"].map(drift)
+    if d.isna().any():
+        warnings.warn(LrplanWarning(f"drift correction: dropped {int(d.isna().sum())} row(s) at steps without control probes"),
+                      stacklevel=2)
+    out["logprob"] = out["logprob"] - d
+    return out[d.notna()].reset_index(drop=True)
 
 
 def acquisition(logprob: pd.DataFrame, exposures: pd.DataFrame, window: int = 50) -> pd.DataFrame:
@@ -161,12 +187,16 @@ class RetentionLaw:
 
 def retention_report(logprob: pd.DataFrame, exposures: pd.DataFrame, by: Sequence[str] = ("scenario",),
                      window: int = 50, min_gain: float = 0.0, iqr_k: float | None = 2.0,
-                     max_t: int | None = None) -> pd.DataFrame:
+                     max_t: int | None = None, control: pd.DataFrame | None = None) -> pd.DataFrame:
     """Effectivity and fitted retention law per group (e.g. per exposure scenario and probe kind).
+
+    ``control``: log-probabilities of never-injected probes for :func:`drift_corrected`.
 
     Returns one row per group: the group keys, ``probes`` (kept), ``effectivity`` (mean gain of
     the first exposure, nats), ``a, a_se, b, r2, threshold, points``.
     """
+    if control is not None:
+        logprob = drift_corrected(logprob, control)
     by = [c for c in by if c in logprob.columns]
     groups = logprob.groupby(by, sort=True) if by else [((), logprob)]
     rows = []

@@ -13,7 +13,9 @@ bytes) of the target given the bytes before it in that window. Scenarios (paper 
 * ``once``: the window is injected once;
 * ``duplicated``: the same window is injected ``times`` times, every ``every`` steps;
 * ``paraphrased``: each injection uses another wording: windows cut from the dataset's paraphrases
-  at the target (falling back to the semantic probe ``gen_input``), the probe stays the original.
+  at the target (falling back to the semantic probe ``gen_input``), the probe stays the original;
+* ``control``: never injected, only probed (for the drift correction of
+  :func:`lrplan.forgetting.drift_corrected`).
 
 An injected window replaces one row of that step's batch (:class:`lrplan.train.data.BatchSampler`
 ``injections``). :class:`ProbeLogger` scores every probe every ``every`` steps after the update
@@ -36,6 +38,7 @@ from lrplan import _io
 from lrplan.errors import ConfigError, LoadError
 
 SCENARIOS = ("once", "duplicated", "paraphrased")
+CONTROL = "control"  # probed, never injected: measures the general drift of log-probabilities
 
 
 @dataclass
@@ -80,8 +83,8 @@ def build_facts(records: Sequence[dict], block_size: int, scenarios: Mapping[str
     size = block_size + 1
     facts = []
     for scenario, idx in scenarios.items():
-        if scenario not in SCENARIOS:
-            raise ConfigError(f"fact scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
+        if scenario not in SCENARIOS + (CONTROL,):
+            raise ConfigError(f"fact scenario {scenario!r}: choose one of {', '.join(SCENARIOS + (CONTROL,))}")
         for i in idx:
             if not 0 <= i < len(records):
                 raise ConfigError(f"fact record {i} is outside the dataset (0..{len(records) - 1})")
@@ -117,10 +120,12 @@ def exposure_plan(facts: Sequence[Fact], first: int = 100, every: int = 100, tim
 
     Exposure e of a fact is at ``first + offset + e * every``; facts are put in slots of
     ``per_step`` (at most ``per_step`` injected rows per batch), slot j offset by
-    ``j * every // slots`` steps. ``once`` facts get one exposure, the others ``times``.
+    ``j * every // slots`` steps. ``once`` facts get one exposure, ``control`` facts none, the
+    others ``times``.
     """
     if per_step < 1 or every < 1 or times < 1 or first < 1:
         raise ConfigError("exposure plan: first, every, times and per_step must be >= 1")
+    facts = [f for f in facts if f.scenario != CONTROL]
     slots = -(-len(facts) // per_step)
     if slots > every:
         raise ConfigError(f"exposure plan: {len(facts)} facts at {per_step} per step need {slots} steps, more than every={every}")
