@@ -249,6 +249,7 @@ def forgetting_retention(
     by: Annotated[str, typer.Option(help="Comma-separated grouping columns (those present are used).")] = "scenario,kind",
     window: Annotated[int, typer.Option(help="Steps after an exposure searched for the local acquisition maximum (50 for AdamW beta1 0.9).")] = 50,
     iqr: Annotated[float, typer.Option(help="IQR outlier factor (0 = off).")] = 2.0,
+    control: Annotated[Optional[Path], typer.Option(help="CSV of never-injected control probes (step, logprob): subtract their mean drift.")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the report as CSV.")] = None,
 ):
     """Effectivity, retainability law R = b - a*log10(t) and learnability threshold per group."""
@@ -259,7 +260,7 @@ def forgetting_retention(
     from lrplan.forgetting import retention_report
 
     frames = []
-    for p in (probes, exposures):
+    for p in (probes, exposures) + ((control,) if control is not None else ()):
         try:
             frames.append(pd.read_csv(p))
         except FileNotFoundError:
@@ -267,7 +268,7 @@ def forgetting_retention(
         except Exception as e:
             raise LoadError(f"{p}: cannot read as CSV ({type(e).__name__})") from None
     rep = retention_report(frames[0], frames[1], by=tuple(c.strip() for c in by.split(",") if c.strip()),
-                           window=window, iqr_k=iqr or None)
+                           window=window, iqr_k=iqr or None, control=frames[2] if control is not None else None)
     console.print(rep.to_string(index=False, float_format=lambda v: f"{v:.4g}"), highlight=False)
     if out is not None:
         _io.write_csv(out, rep, float_format="%.6g")
