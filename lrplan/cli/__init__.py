@@ -2,7 +2,8 @@
 
 from lrplan.cli.app import app, console, err_console, fail, main
 
-# command modules (one per area); keep this list sorted
+# command modules (one per area); demo first (its help panel leads), then sorted
+from lrplan.cli import demo_cmds  # noqa: E402,F401
 from lrplan.cli import curves_cmds  # noqa: E402,F401
 from lrplan.cli import fit_cmds  # noqa: E402,F401
 from lrplan.cli import forgetting_cmds  # noqa: E402,F401
