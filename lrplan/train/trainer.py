@@ -14,6 +14,7 @@ Output folder ``out``:
     at steps 0, K, 2K, ... and T: the mean loss over fixed validation batches of the model after
     ``s`` updates. ``tokens`` = ``s * batch_size * block_size`` (tokens trained on before the
     measurement). Loss in nats/token. ``tokens_per_s`` is wall-clock throughput (train rows only).
+    Rewritten atomically at every evaluation and checkpoint, so it can be watched during a run.
 ``meta.json``
     Config, schedule spec, parameter count, seed, device, status (``running``, ``finished``,
     ``diverged``, ``failed``), final losses.
@@ -414,6 +415,7 @@ class Trainer:
                         break
                 if self.step % cfg.eval_every == 0 or self.step == cfg.steps:
                     self._evaluate()
+                    self._write_log()  # so the curve can be watched while the run goes on
                 if bar is not None:
                     bar.advance(self.step, self.last_train, self.last_val)
                 if self.step % cfg.checkpoint_every == 0 and self.step < cfg.steps:
