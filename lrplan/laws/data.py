@@ -37,15 +37,23 @@ class CurveData:
                 "lr_steps": int(self.lr.size), "peak_lr": float(self.lr.max()), "schedule": self.schedule}
 
 
+def _schedule_lr(sched: Schedule, need: int) -> np.ndarray:
+    """Per-step LR of a schedule; a run evaluated once more after its last update (a final eval at
+    step T of a T-step schedule) holds the final LR for that one step, as a Schedule does past its end."""
+    if sched.steps == need - 1:
+        return sched(np.arange(need))
+    return sched.array()
+
+
 def _lr_from(value, run: str, need: int) -> tuple[np.ndarray, str]:
     if isinstance(value, Schedule):
-        return value.array(), value.spec or "custom"
+        return _schedule_lr(value, need), value.spec or "custom"
     if isinstance(value, str):
         try:
             sched = parse(value)
         except LrplanError:
             sched = parse(value, need)
-        return sched.array(), sched.spec
+        return _schedule_lr(sched, need), sched.spec
     arr = np.asarray(value, dtype=np.float64).ravel()
     return arr, f"array[{arr.size}]"
 
