@@ -152,10 +152,13 @@ def load_mlflow_sqlite(path: Path, columns: Mapping[str, str] | None = None) -> 
         con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error as e:
         raise LoadError(f"{path}: cannot open the database ({e})") from None
+    con.text_factory = lambda b: b.decode("utf-8", errors="replace")  # damaged text must not stop the read
     try:
         return _load_sqlite(con, path, columns)
     except sqlite3.Error as e:
         raise LoadError(f"{path}: unreadable MLflow database ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+    except UnicodeDecodeError:  # SQLite's message quotes a damaged schema that is not UTF-8
+        raise LoadError(f"{path}: unreadable MLflow database (damaged schema)") from None
     finally:
         con.close()
 
