@@ -1,12 +1,13 @@
 """LR transfer on the built-in trainer: fit an LR law on two small model sizes, predict the best LR
 of a third, larger size, and check it against a sweep at that size (goal: within a factor 1.5).
 
-Proxy grid: presets nano and micro x 3 peak LRs x 2 batch sizes (sequences), every run on the same
+Proxy grid: the nano preset (2 layers, 4 heads) at widths 64 and 96 x 3 peak LRs x 2 batch sizes
+(sequences), every run on the same
 token budget D (steps = D / (batch x seq_len)), cosine schedule with warmup, seq_len 64 for every size.
 Law: ``HparamLaw(method="surrogate")`` -- per cell a convex bowl in ln LR at the best batch (2 batch
 sizes cannot fix a batch curvature), then LR* = a N^alpha over the two sizes (D is constant, so its
-term is dropped). N = non-embedding parameters. Target: preset small (block_size 64) swept over
-5 LRs spaced 2x at the better proxy batch; its "measured" best LR is the bowl centre of that sweep
+term is dropped). N = non-embedding parameters. Target: width 128 swept over 5 LRs spaced 2x at the
+better batch of the wider proxy; its "measured" best LR is the bowl centre of that sweep
 (and the grid argmin is shown too).
 
     nice -n 10 python benchmarks/hparam_transfer.py            # full (CPU: tens of minutes)
@@ -25,10 +26,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-FULL = {"tokens": 16 * 64 * 400, "proxy_lrs": [1.5e-3, 4.5e-3, 1.35e-2], "batches": [8, 16], "proxies": ["nano", "micro"],
-        "target": "small", "target_lrs": [7.5e-4, 1.5e-3, 3e-3, 6e-3, 1.2e-2]}
-SMOKE = {"tokens": 8 * 64 * 12, "proxy_lrs": [1e-3, 3e-3, 1e-2], "batches": [4, 8], "proxies": ["nano", "micro"],
-         "target": "micro", "target_lrs": [1e-3, 3e-3, 1e-2]}
+# sizes: the nano preset (2 layers, 4 heads, context 64) at widths 64 and 96, target width 128
+FULL = {"tokens": 16 * 64 * 200, "proxy_lrs": [1.5e-3, 4.5e-3, 1.35e-2], "batches": [8, 16], "proxies": [64, 96],
+        "target": 128, "target_lrs": [1.1e-3, 2.2e-3, 4.5e-3, 9e-3, 1.8e-2]}
+SMOKE = {"tokens": 8 * 64 * 12, "proxy_lrs": [1e-3, 3e-3, 1e-2], "batches": [4, 8], "proxies": [32, 64],
+         "target": 96, "target_lrs": [1e-3, 3e-3, 1e-2]}
 
 
 class InProcess:
@@ -38,17 +40,17 @@ class InProcess:
         return [fn(dict(c, threads=1)) for c in configs]
 
 
-def configs(spec: dict, presets, lrs, batches, smoke: bool) -> list[dict]:
+def configs(spec: dict, widths, lrs, batches, smoke: bool) -> list[dict]:
     out = []
-    for p in presets:
+    for w in widths:
         for b in batches:
             steps = spec["tokens"] // (b * 64)
             for lr in lrs:
-                out.append({"preset": p, "block_size": 64, "peak_lr": lr, "batch_size": b, "steps": steps,
+                out.append({"preset": "nano", "n_embd": w, "block_size": 64, "peak_lr": lr, "batch_size": b, "steps": steps,
                             "schedule": f"cosine:peak=1,warmup={max(1, steps // 10)},floor=0.1x", "corpus": "stdlib",
                             "seed": 0, "eval_every": steps, "eval_batches": 1 if smoke else 4,
                             "checkpoint_every": 10 ** 6, "keep_checkpoint": False, "device": "cpu",
-                            "run": f"{p}-lr{lr:g}-bs{b}"})
+                            "run": f"d{w}-lr{lr:g}-bs{b}"})
     return out
 
 
@@ -86,9 +88,9 @@ def main(argv=None) -> int:
     ratio = max(pred / measured, measured / pred)
     lines = [
         "## LR transfer on the built-in trainer (`benchmarks/hparam_transfer.py`)", "",
-        f"Proxies {', '.join(spec['proxies'])} x LRs {spec['proxy_lrs']} x batches {spec['batches']} sequences of 64 "
+        f"Proxies: nano preset (2 layers) at widths {spec['proxies']} x LRs {spec['proxy_lrs']} x batches {spec['batches']} sequences of 64 "
         f"tokens, {spec['tokens']:,} tokens per run, cosine (warmup 10 %, floor 0.1x), stdlib corpus, CPU; target "
-        f"{spec['target']} swept over LRs {spec['target_lrs']} at batch {best_b}. N = non-embedding parameters.", "",
+        f"width {spec['target']} swept over LRs {spec['target_lrs']} at batch {best_b}. N = non-embedding parameters.", "",
         "| cell | N | best grid LR | bowl LR* | edge |", "|---|---|---|---|---|",
     ]
     for _, r in opt.iterrows():

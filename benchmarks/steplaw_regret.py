@@ -75,25 +75,10 @@ def summarise(frames: list[pd.DataFrame]) -> tuple[float, float, float]:
     return float(means.mean()), float(reg.max(axis=1).mean()), float(means.std())
 
 
-def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: float, methods, log,
-             only=None) -> list[dict]:
-    from lrplan.hparams.evaluate import leave_one_cell_out, regret
-    from lrplan.hparams.published import published
+_GRIDS: dict = {}  # set before the worker pool forks (fork start method shares it)
 
-    rows = []
-    held = {c: g for c, g in full.groupby("cell")}
 
-    def score(name, protocol, runs, frames):
-        m, w, sd = summarise(frames)
-        rows.append({"recommendation": name, "protocol": protocol, "runs per training cell": runs,
-                     "mean regret %": m, "worst regret %": w, "sd of mean %": sd, "cells": len(frames[0])})
-        log(f"{protocol:>22s} {name:34s} {runs:>5s}: mean {m:.3f} %  worst {w:.3f} %")
-
-    def rescore(frame):  # score on the held-out cell's complete grid (diverged runs included)
-        frame = frame.copy()
-        frame["regret"] = [regret(held[c], lr, b) for c, lr, b in zip(frame["cell"], frame["lr"], frame["batch"])]
-        return frame
-
+def _protocols(grid: pd.DataFrame):
     def smaller_n(train, N, D):
         return train[train["N"] < N]
 
@@ -102,40 +87,80 @@ def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: flo
 
     largest_n = list(grid[grid["N"] == grid["N"].max()]["cell"].unique())
     largest_d = list(grid.loc[grid.groupby("N")["D"].idxmax(), "cell"])
-    protocols = [("LOO", None, None), ("extrapolate: largest N", largest_n, smaller_n),
-                 ("extrapolate: largest D", largest_d, smaller_d)]
-    steplaw, deepseek = published("steplaw"), published("deepseek")
-    shape = {"n_layer": grid.groupby("cell")["n_layer"].first(), "d_model": grid.groupby("cell")["d_model"].first(),
-             "d_ff": grid.groupby("cell")["d_ff"].first()}
+    return {"LOO": (None, None), "extrapolate: largest N": (largest_n, smaller_n),
+            "extrapolate: largest D": (largest_d, smaller_d)}
 
-    def deepseek_rec(accounting):
-        from lrplan.hparams.compute import training_compute
+
+def _baseline(name: str):
+    from lrplan.hparams.compute import training_compute
+    from lrplan.hparams.published import published
+
+    grid = _GRIDS["grid"]
+    if name == "Step Law, published":
+        law = published("steplaw")
+        return lambda t, N, D: tuple(map(float, law.predict(N, D)))
+    if name.startswith("DeepSeek"):
+        law = published("deepseek")
+        accounting = "deepseek" if "own M" in name else "steplaw"
+        shape = grid.groupby("cell")[["n_layer", "d_model", "d_ff"]].first()
 
         def rec(train, N, D):
             c = grid[(grid["N"] == N) & (grid["D"] == D)]["cell"].iloc[0]
-            C = training_compute(D, accounting, N=N, n_layer=shape["n_layer"][c], d_model=shape["d_model"][c],
-                                 d_ff=shape["d_ff"][c], seq_len=2048)
-            return float(deepseek.lr_law_(C=C)), float(deepseek.batch_law_(C=C))
+            C = training_compute(D, accounting, N=N, seq_len=2048, **shape.loc[c].to_dict())
+            return float(law.lr_law_(C=C)), float(law.batch_law_(C=C))
         return rec
+    if name.startswith("fixed lr=2e-3"):
+        return lambda t, N, D: (2e-3, 256 * 2048.0)
+    return lambda t, N, D: fixed_best(t)
 
-    baselines = [("Step Law, published", lambda t, N, D: tuple(map(float, steplaw.predict(N, D)))),
-                 ("DeepSeek, published (own M)", deepseek_rec("deepseek")),
-                 ("DeepSeek, published (Step Law M)", deepseek_rec("steplaw")),
-                 ("fixed lr=2e-3, B=256x2048", lambda t, N, D: (2e-3, 256 * 2048.0)),
-                 ("best fixed setting (train cells)", lambda t, N, D: fixed_best(t))]
-    for protocol, cells, filt in protocols:
+
+BASELINES = ("Step Law, published", "DeepSeek, published (own M)", "DeepSeek, published (Step Law M)",
+             "fixed lr=2e-3, B=256x2048", "best fixed setting (train cells)")
+
+
+def run_task(task: tuple) -> tuple:
+    """One leave-out evaluation: (protocol, name, method or None, fraction, seed) -> (task, frame)."""
+    from lrplan.hparams.evaluate import leave_one_cell_out, regret
+
+    protocol, name, method, fraction, seed = task
+    grid, full = _GRIDS["grid"], _GRIDS["full"]
+    cells, filt = _protocols(grid)[protocol]
+    rec = law_recommender(method) if method else _baseline(name)
+    frame = leave_one_cell_out(grid, rec, fraction=fraction, rng=np.random.default_rng(seed), cells=cells,
+                               train_filter=filt)
+    held = {c: g for c, g in full.groupby("cell")}  # score on the complete held-out grid
+    frame["regret"] = [regret(held[c], lr, b) for c, lr, b in zip(frame["cell"], frame["lr"], frame["batch"])]
+    return task, frame
+
+
+def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: float, methods, log,
+             only=None, workers: int = 1) -> list[dict]:
+    _GRIDS.update(grid=grid, full=full)
+    tasks = []
+    for protocol in _protocols(grid):
         if only is not None and protocol not in only:
             continue
-        for name, rec in baselines:
-            f = leave_one_cell_out(grid, rec, cells=cells, train_filter=filt)
-            score(name, protocol, "all", [rescore(f)])
+        tasks += [(protocol, name, None, 1.0, 0) for name in BASELINES]
         for method in methods:
-            f = leave_one_cell_out(grid, law_recommender(method), cells=cells, train_filter=filt)
-            score(f"lrplan {method}", protocol, "all", [rescore(f)])
-            frames = [rescore(leave_one_cell_out(grid, law_recommender(method), fraction=fraction,
-                                                 rng=np.random.default_rng(seed), cells=cells, train_filter=filt))
-                      for seed in range(repeats)]
-            score(f"lrplan {method}", protocol, f"{fraction:.0%}", frames)
+            tasks.append((protocol, f"lrplan {method}", method, 1.0, 0))
+            tasks += [(protocol, f"lrplan {method}", method, fraction, seed) for seed in range(repeats)]
+    if workers > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as ex:
+            done = list(ex.map(run_task, tasks))
+    else:
+        done = [run_task(t) for t in tasks]
+    groups: dict = {}
+    for (protocol, name, method, frac, seed), frame in done:
+        groups.setdefault((protocol, name, "all" if frac == 1 else f"{frac:.0%}"), []).append(frame)
+    rows = []
+    for (protocol, name, runs), frames in groups.items():
+        m, w, sd = summarise(frames)
+        rows.append({"recommendation": name, "protocol": protocol, "runs per training cell": runs,
+                     "mean regret %": m, "worst regret %": w, "sd of mean %": sd, "cells": len(frames[0])})
+        log(f"{protocol:>22s} {name:34s} {runs:>5s}: mean {m:.3f} %  worst {w:.3f} %")
     return rows
 
 
@@ -171,6 +196,7 @@ def main(argv=None) -> int:
     ap.add_argument("--smoke", action="store_true", help="synthetic grid, 1 repeat, no RESULTS.md")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--fraction", type=float, default=0.3)
+    ap.add_argument("--workers", type=int, default=1, help="parallel leave-out evaluations (fork)")
     args = ap.parse_args(argv)
     from lrplan.hparams import load_grid
 
@@ -194,7 +220,7 @@ def main(argv=None) -> int:
             full = load_grid(DATA, seq_len=2048, diverged=np.inf)
             grid = load_grid(DATA, seq_len=2048)
         repeats, methods, protocols = args.repeats, METHODS, None
-    rows = evaluate(grid, full, repeats, args.fraction, methods, log, protocols)
+    rows = evaluate(grid, full, repeats, args.fraction, methods, log, protocols, workers=args.workers)
     table = pd.DataFrame(rows)
     sens = threshold_sensitivity(grid)
     best30 = table[(table["protocol"] == "LOO") & (table["runs per training cell"] == f"{args.fraction:.0%}")]
@@ -210,7 +236,8 @@ def main(argv=None) -> int:
         f"30 % = a random {args.fraction:.0%} of each training cell's runs (at least 6), {repeats} different "
         "subsets; worst = the worst cell, averaged over subsets. lrplan methods: `near` = Step Law's recipe "
         "(OLS on runs within 0.25 % of their cell minimum), `surrogate` = per-cell convex bowl centres then "
-        "OLS, `joint` = one robust fit of all runs to L*(cell) (1 + bowl around LR*(N, D), B*(D)).", "",
+        "OLS, `joint` = one robust fit of all runs to L*(cell) (1 + bowl around LR*(N, D), B*(D)); both use "
+        "the runs within 3 % of their cell minimum, weighted exp(-excess / 0.4 %) (defaults).", "",
         md_table(table), "",
         f"**Goal (mean LOO regret <= 0.10 % with <= 30 % of each cell's runs): "
         f"{'met' if goal else 'not met'}** -- best at {args.fraction:.0%}: {best['recommendation']} "

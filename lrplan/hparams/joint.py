@@ -45,7 +45,7 @@ def _window_rows(grid: pd.DataFrame, window: float, min_points: int = 8) -> pd.D
 
 
 def fit_joint(grid: pd.DataFrame, lr_terms, batch_terms, window: float = 0.03, start: tuple | None = None,
-              hessian0: np.ndarray | None = None, width_scaling: bool = True) -> JointFit:
+              hessian0: np.ndarray | None = None, width_scaling: bool = True, focus: float | None = None) -> JointFit:
     """Fit the joint model to ``grid`` (canonical grid rows; needs column C for C terms).
 
     ``start`` = (lr PowerLaw, batch PowerLaw) initial laws (e.g. the two-stage fit); ``hessian0`` an
@@ -103,7 +103,9 @@ def fit_joint(grid: pd.DataFrame, lr_terms, batch_terms, window: float = 0.03, s
               + [Param(f"c{i}", 0.0, -0.05, 0.05) for i in range(K)]
               + [Param("l11", L0[0, 0], 1e-4, 1e2, log=True), Param("l21", L0[1, 0], -1e2, 1e2),
                  Param("l22", L0[1, 1], 1e-4, 1e2, log=True), Param("w", 0.0, -wmax, wmax)])
-    res = robust_fit(model, params, 1 + rel, loss="huber", delta=1e-3, log=False, max_nfev=2000, label="joint model")
+    weights = None if not focus else np.exp(-rel / (2 * focus))
+    res = robust_fit(model, params, 1 + rel, loss="huber", delta=1e-3, log=False, weights=weights, max_nfev=2000,
+                     label="joint model")
     a, b, c, L, w = unpack(res.theta)
 
     def to_law(coef, terms):

@@ -37,7 +37,7 @@ import pandas as pd
 
 from lrplan.errors import ConfigError, FitError, LrplanWarning
 from lrplan.hparams.compute import NEEDS, training_compute
-from lrplan.hparams.optimum import TOL, WINDOW, cell_optima, optima_frame, plateau_half_widths
+from lrplan.hparams.optimum import FOCUS, TOL, WINDOW, cell_optima, optima_frame, plateau_half_widths
 from lrplan.hparams.powerlaw import PowerLaw, fit_power_law, identifiable_terms
 
 FORMAT = "lrplan.hparams/1"
@@ -55,7 +55,7 @@ class HparamLaw:
     """LR*(N, D) and B*(N, D) laws (see module doc). Fitted attributes end in ``_``."""
 
     def __init__(self, method: str = "joint", lr_terms=("N", "D"), batch_terms=("D",), accounting: str = "6N",
-                 tol: float = TOL, window: float = WINDOW, n_boot: int = 0, bootstrap: str = "runs", seed: int = 0,
+                 tol: float = TOL, window: float = WINDOW, focus: float | None = FOCUS, n_boot: int = 0, bootstrap: str = "runs", seed: int = 0,
                  schedule: str | None = None, n_kind: str = "non-embedding", seq_len: int | None = None,
                  name: str | None = None):
         if method not in METHODS:
@@ -66,7 +66,7 @@ class HparamLaw:
             if t not in ("N", "D", "C"):
                 raise ConfigError(f"law term {t!r} unknown; terms are N, D and C")
         self.method, self.lr_terms, self.batch_terms = method, tuple(lr_terms), tuple(batch_terms)
-        self.accounting, self.tol, self.window = accounting, tol, window
+        self.accounting, self.tol, self.window, self.focus = accounting, tol, window, focus
         self.n_boot, self.bootstrap, self.seed = n_boot, bootstrap, seed
         self.schedule, self.n_kind, self.seq_len, self.name = schedule, n_kind, seq_len, name
         self.schedule_note: str | None = None
@@ -86,7 +86,7 @@ class HparamLaw:
 
     def _fit_once(self, grid: pd.DataFrame, warn: bool = True):
         """(lr law, batch law or None, bowl Hessian, width exponent, d_ref, optima frame)."""
-        optima = cell_optima(grid, tol=self.tol, window=self.window)
+        optima = cell_optima(grid, tol=self.tol, window=self.window, focus=self.focus)
         opt = optima_frame(optima)
         cells = grid.groupby("cell").first().loc[opt["cell"]]
         X = {t: cells[t].to_numpy() if t in cells else None for t in ("N", "D", "C")}
@@ -101,7 +101,7 @@ class HparamLaw:
 
             lr0 = fit_power_law(opt["lr_opt"], X, lr_terms, warn=False)
             b0 = fit_power_law(opt["batch_opt"], X, batch_terms, warn=False)
-            jf = fit_joint(grid, lr_terms, batch_terms, self.window, start=(lr0, b0), hessian0=hess)
+            jf = fit_joint(grid, lr_terms, batch_terms, self.window, start=(lr0, b0), hessian0=hess, focus=self.focus)
             return jf.lr_law, jf.batch_law, jf.hessian, jf.width_exp, jf.d_ref, opt
         if self.method == "near":
             near = grid[grid["loss"] <= grid.groupby("cell")["loss"].transform("min") * (1 + self.tol)]

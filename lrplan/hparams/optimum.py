@@ -33,6 +33,7 @@ from lrplan.fitting import fit as robust_fit
 
 TOL = 0.0025
 WINDOW = 0.03
+FOCUS = 0.002
 
 
 @dataclass
@@ -64,9 +65,11 @@ def plateau_half_widths(hessian: np.ndarray, tol: float) -> tuple[float, float]:
     return float(np.sqrt(2 * tol * inv[0, 0])), float(np.sqrt(2 * tol * inv[1, 1]))
 
 
-def fit_bowl(lr, batch, loss, window: float = WINDOW, min_points: int = 8) -> Bowl:
+def fit_bowl(lr, batch, loss, window: float = WINDOW, min_points: int = 8, focus: float | None = FOCUS) -> Bowl:
     """Fit the convex bowl to one cell's runs (see module doc). ``batch`` in tokens, ``loss`` nats.
 
+    ``focus`` (relative loss, optional) weights each run by exp(-excess / (2 focus)), concentrating the
+    fit near the minimum (real landscapes are not quadratic out to a few per cent: high LRs rise faster).
     Uses the runs within ``window`` of the minimum, at least ``min_points`` of the best ones; robust
     (Huber, scale 0.1 % relative loss) least squares with :func:`lrplan.fitting.fit`, from several starts. Raises :class:`FitError` when fewer than 3 LRs are usable.
     """
@@ -113,7 +116,9 @@ def fit_bowl(lr, batch, loss, window: float = WINDOW, min_points: int = 8) -> Bo
             return 1 + p[0] + 0.5 * p[2] * u * u, jac
         params = [Param("c", 0.0, -0.05, 0.05), Param("x", x[i0], xmin, xmax), Param("h", h0, 1e-8, 1e4, log=True)]
         starts = [[0.0, x[i0], h0]]
-    p = robust_fit(model, params, 1 + rs, starts, loss="huber", delta=1e-3, log=False, label="bowl").theta
+    weights = None if not focus else np.exp(-rs / (2 * focus))
+    p = robust_fit(model, params, 1 + rs, starts, loss="huber", delta=1e-3, log=False, weights=weights,
+                   label="bowl").theta
     if two_d:
         L = np.array([[p[3], 0.0], [p[4], p[5]]])
         h = L @ L.T
@@ -177,12 +182,12 @@ def _edge(value: float, levels: np.ndarray, name: str) -> str:
     return ""
 
 
-def cell_optimum(g: pd.DataFrame, tol: float = TOL, window: float = WINDOW) -> CellOptimum:
+def cell_optimum(g: pd.DataFrame, tol: float = TOL, window: float = WINDOW, focus: float | None = FOCUS) -> CellOptimum:
     """Optimum of one cell of a grid (:func:`lrplan.hparams.grid.load_grid` rows of one cell)."""
     lr, batch, loss = (g[c].to_numpy(dtype=float) for c in ("lr", "batch", "loss"))
     cell = str(g["cell"].iloc[0])
     try:
-        bowl = fit_bowl(lr, batch, loss, window=window)
+        bowl = fit_bowl(lr, batch, loss, window=window, focus=focus)
     except FitError as e:
         raise FitError(f"cell {cell}: {e}") from None
     i0 = int(np.argmin(loss))
@@ -206,13 +211,14 @@ def cell_optimum(g: pd.DataFrame, tol: float = TOL, window: float = WINDOW) -> C
     )
 
 
-def cell_optima(grid: pd.DataFrame, tol: float = TOL, window: float = WINDOW) -> list[CellOptimum]:
+def cell_optima(grid: pd.DataFrame, tol: float = TOL, window: float = WINDOW,
+                focus: float | None = FOCUS) -> list[CellOptimum]:
     """:func:`cell_optimum` for every cell, in order of (N, D)."""
     from lrplan.hparams.grid import check_cells
 
     check_cells(grid)
     cells = grid.sort_values(["N", "D"]).groupby("cell", sort=False)
-    return [cell_optimum(g, tol=tol, window=window) for _, g in cells]
+    return [cell_optimum(g, tol=tol, window=window, focus=focus) for _, g in cells]
 
 
 def optima_frame(optima: list[CellOptimum]) -> pd.DataFrame:
