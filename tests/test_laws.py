@@ -35,8 +35,8 @@ def synthetic(law_fn, noise=0.0, seed=0, every=100):
     return Curves.from_frame(pd.concat(frames), meta=meta)
 
 
-def mpl_truth(lr, steps):
-    return K.mpl_loss(lr, steps, *TRUE_MPL.values(), method="exact")
+def mpl_truth(lr, steps, method="exact"):
+    return K.mpl_loss(lr, steps, *TRUE_MPL.values(), method=method)
 
 
 def mom_truth(lr, steps):
@@ -173,3 +173,17 @@ def test_unknown_law_and_bad_artifacts(tmp_path):
         load_fit(bad)
     with pytest.raises(LrplanError, match="no such fit file or shipped fit name"):
         load_fit(tmp_path / "missing.json")
+
+
+def test_mpl_fits_densely_logged_curves_and_predicts_long_schedules():
+    frames, meta = [], {}
+    for run, spec in SPECS.items():
+        spec = spec.replace("12000", "3000").replace("5000", "1500")
+        lr = parse(spec).array()
+        steps = np.arange(600, lr.size, 2)  # densely logged
+        frames.append(pd.DataFrame({"run": run, "step": steps, "loss": mpl_truth(lr, steps, "fast")}))
+        meta[run] = RunMeta(run=run, schedule=spec)
+    law = MultiPowerLaw().fit(Curves.from_frame(pd.concat(frames), meta=meta))
+    lr = parse("cosine:peak=3e-4,warmup=500,floor=3e-5,steps=12000").array()
+    steps = np.arange(1000, 12000, 2)  # > 5,000 steps: the every-step scheme
+    assert np.max(np.abs(law.predict(lr, steps) - mpl_truth(lr, steps, "fast"))) < 1e-2

@@ -3,7 +3,8 @@
 Each member law (default: momentum, multi-power and convex-bound laws) is fitted on all the
 fitting curves and refitted once per curve with that curve held out; its error on the held-out
 curves (mean PredE, i.e. mean |L - Lhat| / L at the logged steps) scores it. ``mode="weight"``
-(default) averages the members' predictions with weights proportional to 1 / score^2;
+(default) averages the members' predictions with weights proportional to 1 / score^2 (members
+scoring worse than ``CUTOFF`` = 3 x the best get weight 0);
 ``mode="select"`` keeps only the best member. Why: the momentum law and the multi-power law have
 complementary errors on the MPL benchmark (loss-laws guide, section 6), and in-sample fit is no
 guide to extrapolation (section 7), so the choice uses held-out curves only. With a single fitting
@@ -21,6 +22,8 @@ from lrplan.errors import FitError, LrplanError
 from lrplan.laws.base import REGISTRY, Law, _z, register
 
 DEFAULT_MEMBERS = ("momentum", "mpl", "bound")
+#: members whose held-out error exceeds CUTOFF x the best member's get weight 0
+CUTOFF = 3.0
 
 
 @register
@@ -60,6 +63,7 @@ class AutoLaw(Law):
         s = np.array(scores)
         if np.all(np.isfinite(s)) and len(data) > 1:
             w = 1.0 / np.maximum(s, 1e-9) ** 2
+            w[s > CUTOFF * s.min()] = 0.0
             if self.mode == "select":
                 w = (np.arange(len(s)) == int(np.argmin(s))).astype(float)
         else:

@@ -317,8 +317,8 @@ def _g(w, logeta, D, C, beta, gamma):
     return w * (1.0 - np.exp(-beta * np.log1p(x)))
 
 
-def mpl_drop_every_step(lr, C: float, beta: float, gamma: float, base: int = 4, sep: int = 3,
-                        nodes: int = 5, per_block: int = 4) -> np.ndarray:
+def mpl_drop_every_step(lr, C: float, beta: float, gamma: float, base: int = 4, sep: int = 2,
+                        nodes: int = 4, per_block: int = 2) -> np.ndarray:
     """LD at every step 0..T-1 in O(T * (sep*base + nodes*levels)) -- for long smooth schedules.
 
     Multilevel scheme. At level l the steps are cut into chunks of ``base*2^l`` steps. For a step s
@@ -327,7 +327,7 @@ def mpl_drop_every_step(lr, C: float, beta: float, gamma: float, base: int = 4, 
     s's level-l chunk, b_l its length) lies at least ``sep`` chunk lengths away from every step of
     the chunk, so its contribution is smooth in the LR area u = S1(s): it is evaluated at
     ``nodes`` Chebyshev points in u (band merged into blocks of b_l/``per_block`` steps, split by
-    sign) and interpolated. Levels stop once sep*b_l >= T. Error: below 1e-7 nats on a 1M-step
+    sign) and interpolated. Levels stop once sep*b_l >= T. Error: about 3e-7 nats on a 1M-step
     cosine with MPL parameters (benchmarks/law_speed.py checks 1,000 steps against the exact sum).
     """
     lr = _as_lr(lr)
