@@ -40,8 +40,14 @@ def plot_hparam_law(law, grid=None, title: str | None = None):
             ax_lr.scatter(o["D"], o["lr_grid"], color=col, marker="x", s=22, zorder=3)
             ax_b.scatter(o["D"], o["batch_opt"], color=col, s=22, zorder=3)
             ax_b.scatter(o["D"], o["batch_grid"], color=col, marker="x", s=22, zorder=3)
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import NullFormatter
+
+    ax_b.legend(handles=[Line2D([], [], color="gray", marker="o", ls="", label="cell optimum (bowl)"),
+                         Line2D([], [], color="gray", marker="x", ls="", label="cell grid argmin")], fontsize=7)
     for ax, lab in ((ax_lr, "peak LR"), (ax_b, "batch (tokens)")):
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_yscale("log")
         ax.set_xlabel("D (tokens)")
         ax.set_ylabel(lab)
