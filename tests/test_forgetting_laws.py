@@ -229,3 +229,18 @@ def test_from_curves_rebuilds_the_lr_from_the_schedule_spec_and_measures_forgett
     np.testing.assert_allclose(dl, [0, 0.3, 0.5])
     with pytest.raises(LoadError, match="no LR at every step and has no schedule spec"):
         from_curves(Curves.from_frame(frame), "a", "val_old", switch=100)
+
+
+def test_cpt_law_with_the_steps_clock_for_the_shift_term(tmp_path):
+    params = dict(TRUE, E=0.05, beta=0.3)  # E per step
+    lr = parse(f"{PT} + cosine:peak=1e-3,floor=1e-4,warmup=20,steps=600").array()
+    run = ContinualRun(lr, switch=600, steps=np.arange(10, 1200, 10))
+    law = CPTLaw("pt", shift_clock="steps")
+    law.params_ = params
+    sh = law.shift(run, steps=[599, 600, 699])
+    np.testing.assert_allclose(sh, [0.0, 0.3 * (1 - 1.05 ** -0.3), 0.3 * (1 - 6.0 ** -0.3)])
+    law.r2_, law.huber_, law.n_points_, law.n_runs_ = 1.0, 0.0, 1, 1
+    law.save(tmp_path / "s.json")
+    assert CPTLaw.load(tmp_path / "s.json").shift_clock == "steps"
+    with pytest.raises(ConfigError, match="shift_clock"):
+        CPTLaw("pt", shift_clock="tokens")

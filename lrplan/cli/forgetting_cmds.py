@@ -67,6 +67,7 @@ def cpt_fit(
     replay_law: Annotated[bool, typer.Option("--replay-law", help="Fit the replay-ratio extension (Eq. 8).")] = False,
     size_law: Annotated[bool, typer.Option("--size-law", help="Fit the model-size extension (Eq. 7).")] = False,
     skip: Annotated[int, typer.Option(help="Steps after the switch left out of the fit (stability gap).")] = 0,
+    shift_clock: Annotated[str, typer.Option(help="Clock of the shift term: lr_area (paper) or steps.")] = "lr_area",
     first_step: Annotated[int, typer.Option(help="Ignore evaluations before this step.")] = 1,
     plot: Annotated[Optional[Path], typer.Option(help="Write a plot of data and fit.")] = None,
 ):
@@ -74,7 +75,7 @@ def cpt_fit(
     from lrplan.forgetting import CPTLaw
 
     loaded = [_from(r, first_step) for r in load_runs(runs, split, switch, replay)]
-    law = CPTLaw(domain, replay=replay_law, size=size_law, skip=skip).fit(loaded)
+    law = CPTLaw(domain, replay=replay_law, size=size_law, skip=skip, shift_clock=shift_clock).fit(loaded)
     law.save(out)
     console.print(f"{law!r}", highlight=False, soft_wrap=True)
     err_console.print(f"wrote {out}")

@@ -104,14 +104,16 @@ class ContinualRun:
             raise ConfigError(f"{self.name}: params (model size N) must be > 0")
 
     def areas(self, steps=None, lam: float = 0.999) -> dict[str, np.ndarray]:
-        """S1pt, S1cpt, S2pt, S2cpt at ``steps`` (default: the evaluation steps)."""
+        """S1pt, S1cpt, S2pt, S2cpt (and Ncpt = steps trained on the new data, counting the
+        switch step) at ``steps`` (default: the evaluation steps)."""
         steps = self.steps if steps is None else np.asarray(steps, dtype=np.int64)
         s1, s2 = annealing_areas(self.lr, lam)
         t0 = self.switch
         after = steps >= t0
         s1pt = np.where(after, s1[t0 - 1], s1[steps])
         s2pt = np.where(after, s2[t0 - 1], s2[steps])
-        return {"S1pt": s1pt, "S1cpt": s1[steps] - s1pt, "S2pt": s2pt, "S2cpt": s2[steps] - s2pt}
+        return {"S1pt": s1pt, "S1cpt": s1[steps] - s1pt, "S2pt": s2pt, "S2cpt": s2[steps] - s2pt,
+                "Ncpt": np.where(after, steps - t0 + 1, 0).astype(np.float64)}
 
 
 def _nonlinear_names(replay: bool, size: bool) -> list[str]:
@@ -132,6 +134,9 @@ class CPTLaw:
         lam: momentum of the annealing area (0.999 as in the paper).
         delta: Huber delta on log loss.
         skip: steps right after the switch left out of the fit (stability gap / re-warm transient).
+        shift_clock: clock of the distribution-shift term: ``"lr_area"`` (S1cpt, the paper) or
+            ``"steps"`` (steps since the switch; E then is per step, as in the paper's constant-LR
+            fits). The benchmarks compare both.
 
     Fitted attributes: ``params_`` (dict, absolute-LR units), ``r2_`` (on loss), ``huber_``
     (mean Huber on log loss), ``n_points_``, ``n_runs_``.
@@ -146,19 +151,23 @@ class CPTLaw:
     """
 
     def __init__(self, domain: str = "pt", replay: bool = False, size: bool = False, lam: float = 0.999,
-                 delta: float = 1e-3, skip: int = 0):
+                 delta: float = 1e-3, skip: int = 0, shift_clock: str = "lr_area"):
         if domain not in DOMAINS:
             raise ConfigError(f"domain: must be 'pt' (old data) or 'cpt' (new data), got {domain!r}")
         if not 0.0 < lam < 1.0:
             raise ConfigError(f"lam: momentum must be in (0, 1), got {lam}")
+        if shift_clock not in ("lr_area", "steps"):
+            raise ConfigError(f"shift_clock: must be 'lr_area' or 'steps', got {shift_clock!r}")
         self.domain, self.replay, self.size, self.lam, self.delta, self.skip = domain, bool(replay), bool(size), float(lam), float(delta), int(skip)
+        self.shift_clock = shift_clock
+        self._clock = "S1cpt" if shift_clock == "lr_area" else "Ncpt"
 
     # -- model -------------------------------------------------------------------
     def _columns(self, ar: dict, r: np.ndarray, N: np.ndarray, nl: dict) -> dict[str, np.ndarray]:
         """Columns of the linear parameters for given non-linear parameters."""
         s1 = ar["S1pt"] + ar["S1cpt"]
         with np.errstate(all="ignore"):
-            shift = 1.0 - np.power(1.0 + nl["E"] * ar["S1cpt"], -nl["beta"])
+            shift = 1.0 - np.power(1.0 + nl["E"] * ar[self._clock], -nl["beta"])
             c2 = -ar["S2cpt"]
             c1 = -ar["S2pt"]
             if self.replay:
@@ -242,7 +251,7 @@ class CPTLaw:
 
     def _seeds(self, ar, r, N, y, keep: int = 4) -> list[dict]:
         """Best few (linear + non-linear) parameter sets from a variable-projection grid search."""
-        s1c = ar["S1cpt"][ar["S1cpt"] > 0]
+        s1c = ar[self._clock][ar[self._clock] > 0]
         e0 = 1.0 / float(np.median(s1c)) if s1c.size else 1.0
         axes = {"alpha": [0.2, 0.35, 0.5, 0.7, 1.0], "E": list(e0 * np.array([0.03, 0.3, 3.0, 30.0, 300.0])),
                 "beta": [0.1, 0.3, 0.8], "a1": [0.0], "a2": [0.5, 2.0, 6.0], "g1": [0.0], "g2": [0.0], "g3": [0.1]}
@@ -301,7 +310,7 @@ class CPTLaw:
     def to_dict(self) -> dict:
         self._check()
         return {"law": "cpt", "domain": self.domain, "replay": self.replay, "size": self.size, "lam": self.lam,
-                "delta": self.delta, "skip": self.skip, "units": {"lr": "absolute", "S1": "sum of absolute LR over steps"},
+                "delta": self.delta, "skip": self.skip, "shift_clock": self.shift_clock, "units": {"lr": "absolute", "S1": "sum of absolute LR over steps"},
                 "params": self.params_,
                 "metrics": {"r2": self.r2_, "huber": self.huber_, "n_points": self.n_points_, "n_runs": self.n_runs_}}
 
@@ -310,7 +319,7 @@ class CPTLaw:
         if d.get("law") != "cpt" or "params" not in d:
             raise LoadError("cpt law JSON: missing 'law': 'cpt' or 'params'")
         law = cls(d.get("domain", "pt"), d.get("replay", False), d.get("size", False), d.get("lam", 0.999),
-                  d.get("delta", 1e-3), d.get("skip", 0))
+                  d.get("delta", 1e-3), d.get("skip", 0), d.get("shift_clock", "lr_area"))
         need = set(_linear_names(law.size) + _nonlinear_names(law.replay, law.size))
         missing = need - set(d["params"])
         if missing:
