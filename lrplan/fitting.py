@@ -202,7 +202,7 @@ def fit(model: Callable, params: Sequence[Param], y, starts: Sequence[Sequence[f
 
 def _diagnostics(res, params, theta, r, n, label):
     J = np.asarray(res.jac, dtype=np.float64)
-    free = ~(np.isclose(res.active_mask, 0) == False)  # noqa: E712  (active bounds are not free)
+    free = res.active_mask == 0  # parameters at an active bound are not free
     names = [p.name for p in params]
     rel = {k: float("nan") for k in names}
     warns = []

@@ -22,7 +22,6 @@ normal quantile of ``level``.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Sequence
 
 import numpy as np
@@ -188,10 +187,6 @@ class Law:
             raise LrplanError(f"predict: steps must lie in 0..{lr.size - 1} (the LR array has {lr.size} steps)")
         return lr, steps
 
-    def _predict_params(self, params: dict[str, float], lr, steps) -> np.ndarray:
-        theta = self._to_norm(params, self.peak_)
-        return self._eval(theta, self._features(lr / self.peak_, steps))[0]
-
     def predict(self, lr, steps=None) -> np.ndarray:
         """Loss (nats) at ``steps`` (default: every step) for the absolute per-step LR ``lr``."""
         self._check_fitted()
@@ -270,7 +265,3 @@ class Law:
             ps = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
             return f"{type(self).__name__}({ps}; peak_lr={self.peak_:g})"
         return f"{type(self).__name__}(unfitted)"
-
-
-def finite_or_none(x: float):
-    return x if math.isfinite(x) else None

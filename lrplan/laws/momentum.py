@@ -78,7 +78,8 @@ class MomentumLaw(Law):
 
     def _s2(self, f, lam, grad):
         if lam not in f["S2"]:
-            f["S2"].clear() if len(f["S2"]) > 8 else None
+            if len(f["S2"]) > 8:  # lam='fit' visits many values: keep the cache small
+                f["S2"].clear()
             f["S2"][lam] = K.momentum_s2(f["lr"], lam, self.eps)[f["steps"]]
         s2 = f["S2"][lam]
         return (s2, K.momentum_s2_dlam(f["lr"], lam, self.eps)[f["steps"]]) if grad else (s2, None)
