@@ -244,3 +244,21 @@ def test_cpt_law_with_the_steps_clock_for_the_shift_term(tmp_path):
     assert CPTLaw.load(tmp_path / "s.json").shift_clock == "steps"
     with pytest.raises(ConfigError, match="shift_clock"):
         CPTLaw("pt", shift_clock="tokens")
+
+
+def test_hyperbolic_replay_factor_is_steep_near_zero_and_round_trips(tmp_path):
+    params = dict(TRUE, a1=0.0, a2=200.0)
+    runs = [_run("cosine:peak=3e-3,floor=3e-4,warmup=20,steps=600", f"r{r}", params, replay=r, seed=i)
+            for i, r in enumerate([0.0, 0.01, 0.05, 0.25])]
+    law = CPTLaw("pt", replay="hyperbolic")
+    law.params_ = params
+    for run in runs:  # regenerate with the hyperbolic factor
+        run.loss = law.predict(run)
+    f = [law.shift(run, steps=[1199])[0] for run in runs]
+    assert f[1] / f[0] == pytest.approx(0.99 / 3.0)  # (1 - r)/(1 + a2 r) at r = 1 %
+    fitted = CPTLaw("pt", replay="hyperbolic").fit(runs)
+    assert fitted.params_["a2"] == pytest.approx(200.0, rel=0.05)
+    fitted.save(tmp_path / "h.json")
+    assert CPTLaw.load(tmp_path / "h.json").replay_form == "hyperbolic"
+    with pytest.raises(ConfigError, match="replay: must be"):
+        CPTLaw("pt", replay="linear")

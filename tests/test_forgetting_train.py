@@ -107,8 +107,8 @@ def test_cpt_predict_smoke(bench):
 
 def test_cpt_replay_smoke(bench):
     res = bench("cpt_replay").main(["--smoke"])
-    assert sorted(res["table"]) == [0.0, 0.01, 0.05, 0.25]
-    assert res["table"][0.0].shape == (1, 3)
+    assert sorted(res["table"]) == [("exp", 0.0), ("exp", 0.01), ("exp", 0.05), ("exp", 0.25)]
+    assert res["table"]["exp", 0.0].shape == (1, 3)
 
 
 def test_cpt_clock_smoke(bench):

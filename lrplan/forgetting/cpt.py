@@ -27,6 +27,11 @@ in the CPT batches and N = parameter count::
     shift * (exp(a2*(1 - r)) - 1)    (new domain: no adaptation at r = 1)
     -C1*S2pt*N^g1 - C2*S2cpt*N^g2 + F*N^(-g3)
 
+``replay="hyperbolic"`` (an lrplan option, not from the paper) replaces the shift factor by
+(1 - r)/(1 + a2*r) for both domains (zero at r = 1, steep near r = 0 for large a2: the
+"1 % replay removes most of the forgetting" shape of Ibrahim et al. 2024, with the (1 + B*p)
+structure of Bethune et al. 2025); Eq. 8's exponential factor is nearly linear in r for small r.
+
 Fitting (paper App. C): Huber (delta 1e-3) on log loss, bounded, best of a start grid. The start
 grid is found by variable projection: for each value of the non-linear parameters on a grid the
 linear ones (L0, A, C1, C2, B, F) are solved by least squares, the best few seeds are refined.
@@ -129,7 +134,8 @@ class CPTLaw:
 
     Args:
         domain: ``"pt"`` (old data: forgetting, B > 0 expected) or ``"cpt"`` (new data, B < 0).
-        replay: fit the replay-ratio extension (needs runs with at least two replay fractions).
+        replay: fit the replay-ratio extension (needs runs with at least two replay fractions):
+            ``True`` or ``"exp"`` (Eq. 8), ``"hyperbolic"`` (see module docstring), ``False``.
         size: fit the model-size extension (needs runs with ``params`` of at least two sizes).
         lam: momentum of the annealing area (0.999 as in the paper).
         delta: Huber delta on log loss.
@@ -156,6 +162,9 @@ class CPTLaw:
             raise ConfigError(f"domain: must be 'pt' (old data) or 'cpt' (new data), got {domain!r}")
         if not 0.0 < lam < 1.0:
             raise ConfigError(f"lam: momentum must be in (0, 1), got {lam}")
+        if replay not in (False, True, "exp", "hyperbolic"):
+            raise ConfigError(f"replay: must be False, True/'exp' or 'hyperbolic', got {replay!r}")
+        self.replay_form = "hyperbolic" if replay == "hyperbolic" else "exp"
         if shift_clock not in ("lr_area", "steps"):
             raise ConfigError(f"shift_clock: must be 'lr_area' or 'steps', got {shift_clock!r}")
         self.domain, self.replay, self.size, self.lam, self.delta, self.skip = domain, bool(replay), bool(size), float(lam), float(delta), int(skip)
@@ -172,7 +181,12 @@ class CPTLaw:
             c1 = -ar["S2pt"]
             if self.replay:
                 c2 = c2 * np.exp(nl["a1"] * r)
-                shift = shift * ((1.0 - np.exp(-nl["a2"] * (1.0 - r))) if self.domain == "pt" else (np.exp(nl["a2"] * (1.0 - r)) - 1.0))
+                if self.replay_form == "hyperbolic":
+                    shift = shift * (1.0 - r) / (1.0 + nl["a2"] * r)
+                elif self.domain == "pt":
+                    shift = shift * (1.0 - np.exp(-nl["a2"] * (1.0 - r)))
+                else:
+                    shift = shift * (np.exp(nl["a2"] * (1.0 - r)) - 1.0)
             cols = {"L0": np.ones_like(s1), "A": np.power(s1, -nl["alpha"]), "C1": c1, "C2": c2, "B": shift}
             if self.size:
                 cols["C1"] = c1 * np.power(N, nl["g1"])
@@ -224,7 +238,7 @@ class CPTLaw:
         seeds = self._seeds(ar, r, N, y)
         lo = {"L0": 1e-6, "A": 0.0, "alpha": 0.01, "E": 1e-6, "beta": 1e-3, "a1": -20.0, "a2": 1e-3,
               "g1": -2.0, "g2": -2.0, "g3": 0.0}
-        hi = {"alpha": 3.0, "E": 1e9, "beta": 3.0, "a1": 20.0, "a2": 30.0, "g1": 2.0, "g2": 2.0, "g3": 2.0,
+        hi = {"alpha": 3.0, "E": 1e9, "beta": 3.0, "a1": 20.0, "a2": 1e5 if self.replay_form == "hyperbolic" else 30.0, "g1": 2.0, "g2": 2.0, "g3": 2.0,
               "L0": float(y.min())}
         names = lin + nln
         params = [Param(n, seeds[0][n], lo.get(n, -np.inf), hi.get(n, np.inf), log=n == "E") for n in names]
@@ -254,7 +268,8 @@ class CPTLaw:
         s1c = ar[self._clock][ar[self._clock] > 0]
         e0 = 1.0 / float(np.median(s1c)) if s1c.size else 1.0
         axes = {"alpha": [0.2, 0.35, 0.5, 0.7, 1.0], "E": list(e0 * np.array([0.03, 0.3, 3.0, 30.0, 300.0])),
-                "beta": [0.1, 0.3, 0.8], "a1": [0.0], "a2": [0.5, 2.0, 6.0], "g1": [0.0], "g2": [0.0], "g3": [0.1]}
+                "beta": [0.1, 0.3, 0.8], "a1": [0.0],
+                "a2": [3.0, 30.0, 300.0] if self.replay_form == "hyperbolic" else [0.5, 2.0, 6.0], "g1": [0.0], "g2": [0.0], "g3": [0.1]}
         nln = _nonlinear_names(self.replay, self.size)
         lin = _linear_names(self.size)
         w = 1.0 / y  # least squares on loss / y ~ log loss
@@ -309,7 +324,8 @@ class CPTLaw:
     # -- persistence -------------------------------------------------------------
     def to_dict(self) -> dict:
         self._check()
-        return {"law": "cpt", "domain": self.domain, "replay": self.replay, "size": self.size, "lam": self.lam,
+        replay = self.replay_form if self.replay else False
+        return {"law": "cpt", "domain": self.domain, "replay": replay, "size": self.size, "lam": self.lam,
                 "delta": self.delta, "skip": self.skip, "shift_clock": self.shift_clock, "units": {"lr": "absolute", "S1": "sum of absolute LR over steps"},
                 "params": self.params_,
                 "metrics": {"r2": self.r2_, "huber": self.huber_, "n_points": self.n_points_, "n_runs": self.n_runs_}}
