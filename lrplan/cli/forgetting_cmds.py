@@ -64,7 +64,8 @@ def cpt_fit(
     domain: Annotated[str, typer.Option(help="pt (old data: forgetting) or cpt (new data: adaptation).")] = "pt",
     switch: SwitchOpt = None,
     replay: ReplayOpt = None,
-    replay_law: Annotated[bool, typer.Option("--replay-law", help="Fit the replay-ratio extension (Eq. 8).")] = False,
+    replay_law: Annotated[bool, typer.Option("--replay-law", help="Fit the replay-ratio extension.")] = False,
+    replay_form: Annotated[str, typer.Option(help="Replay factor: exp (Eq. 8) or hyperbolic ((1 - r)/(1 + a2 r)).")] = "exp",
     size_law: Annotated[bool, typer.Option("--size-law", help="Fit the model-size extension (Eq. 7).")] = False,
     skip: Annotated[int, typer.Option(help="Steps after the switch left out of the fit (stability gap).")] = 0,
     shift_clock: Annotated[str, typer.Option(help="Clock of the shift term: lr_area (paper) or steps.")] = "lr_area",
@@ -75,7 +76,8 @@ def cpt_fit(
     from lrplan.forgetting import CPTLaw
 
     loaded = [_from(r, first_step) for r in load_runs(runs, split, switch, replay)]
-    law = CPTLaw(domain, replay=replay_law, size=size_law, skip=skip, shift_clock=shift_clock).fit(loaded)
+    law = CPTLaw(domain, replay=replay_form if replay_law else False, size=size_law, skip=skip,
+                 shift_clock=shift_clock).fit(loaded)
     law.save(out)
     console.print(f"{law!r}", highlight=False, soft_wrap=True)
     err_console.print(f"wrote {out}")
