@@ -44,6 +44,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--dest", type=Path, default=DEST)
     ap.add_argument("--train-every", type=int, default=1)
     ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--exclude", default=None, help="regex: leave out the grid's runs whose name matches (CPU budget)")
     ap.add_argument("--smoke", action="store_true", help="nano, 2 schedules, 20 steps, in-process, into a temp dest")
     args = ap.parse_args(argv)
 
@@ -58,6 +59,10 @@ def main(argv=None) -> dict:
         grid = {"preset": ["nano"], "seed": [0], "schedule": dict(list(grid["schedule"].items())[:2])}
         args.dest = Path(tmp.name) / "proxy"
     configs = expand_grid(base, grid, source=str(args.grid))
+    if args.exclude:
+        import re
+
+        configs = [c for c in configs if not re.search(args.exclude, c["run"])]
     work = args.work or Path(tmp.name) / "sweep"
     launcher = (SubmititLauncher(Path(tmp.name) / "logs", cluster="debug") if args.smoke
                 else LocalLauncher(args.workers or lopts.get("workers"), threads=1))
