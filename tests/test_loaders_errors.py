@@ -158,6 +158,13 @@ def test_bad_files_have_clear_messages(tmp_path, content, fragment):
     assert str(err.value).startswith(str(p))
 
 
+def test_offline_wandb_file_says_what_to_do(tmp_path):
+    p = tmp_path / "run-3kd9x2lf.wandb"
+    p.write_bytes(b":W&B\x00\x00\x01\x00" + bytes(range(256)))
+    with pytest.raises(LoadError, match=r"run-3kd9x2lf\.wandb: an offline W&B run file .* run 'wandb sync'"):
+        load(p)
+
+
 def test_missing_paths_and_empty_directories(tmp_path):
     with pytest.raises(LoadError, match=r"nope\.csv: no such file or directory"):
         load(tmp_path / "nope.csv")

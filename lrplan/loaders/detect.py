@@ -41,6 +41,9 @@ def detect(path: str | os.PathLike, columns: Mapping[str, str] | None = None) ->
     name = plain_name(path).name.lower()
     if is_event_file(name):
         return "tensorboard"
+    if name.endswith(".wandb"):
+        raise LoadError(f"{path}: an offline W&B run file (binary, unreadable without wandb); run 'wandb sync' "
+                        "and export the history (run.history() to CSV/JSON, or a panel's Export CSV)")
     try:
         with open(path, "rb") as fh:
             head = fh.read(HEAD)
