@@ -180,8 +180,10 @@ def load_table(path: Path, columns: Mapping[str, str] | None = None, fmt: str | 
     else:
         obj = read_csv_text(text, path)
     if isinstance(obj, dict):
-        parts = [frame_to_curves(frame, path, fmt or _fmt(frame), columns, name) for name, frame in obj.items()]
-        return Curves.concat(parts)
+        curves = Curves.concat([frame_to_curves(frame, path, fmt or _fmt(frame), columns, name)
+                                for name, frame in obj.items()])
+        curves.source = str(path)
+        return curves
     return frame_to_curves(obj, path, fmt or _fmt(obj), columns, run)
 
 
