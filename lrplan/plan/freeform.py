@@ -27,6 +27,9 @@ from lrplan.plan.objectives import Objective
 
 #: Lower bound of the log-multiplier of one block (e^-40 ~ 4e-18: "reached the floor").
 Z_MIN = -40.0
+#: L-BFGS-B stops when an iteration improves the objective by less than this (in units of 1e-3 nats,
+#: i.e. 1e-10 nats): finer levels would otherwise spend hundreds of iterations on < 1e-6 nats.
+FTOL = 1e-7
 
 
 def _blocks(n: int, k: int) -> np.ndarray:
@@ -176,7 +179,7 @@ def _lbfgsb(fun, x0, bounds, maxiter, restarts: int = 3):
     nit = nfev = 0
     for _ in range(restarts + 1):
         res = minimize(fun, x, jac=True, method="L-BFGS-B", bounds=bounds,
-                       options={"maxiter": maxiter, "ftol": 1e-13, "gtol": 1e-10, "maxcor": 20})
+                       options={"maxiter": maxiter, "ftol": FTOL, "gtol": 1e-10, "maxcor": 20})
         nit, nfev = nit + int(res.nit), nfev + int(res.nfev)
         improved = res.fun < fx - 1e-9
         if res.fun <= fx:
