@@ -25,13 +25,19 @@ def plot_continual(panels: Sequence[tuple[str, Sequence, object]], title: str | 
 
     fig, axes = _figure(len(panels))
     for ax, (name, runs, law) in zip(axes, panels):
+        lo, hi = np.inf, -np.inf
         for i, run in enumerate(runs):
             color = f"C{i % 10}"
             ax.plot(run.steps, run.loss, ".", ms=3, color=color, label=run.name)
+            if run.loss.size:
+                lo, hi = min(lo, float(run.loss.min())), max(hi, float(run.loss.max()))
             if law is not None:
-                steps = np.arange(1, run.lr.size)
+                first = int(run.steps[run.steps > 0].min()) if np.any(run.steps > 0) else 1
+                steps = np.arange(first, run.lr.size)
                 ax.plot(steps, law.predict(run, steps), "-", lw=1.2, color=color, alpha=0.8)
             ax.axvline(run.switch, color="0.5", ls=":", lw=1)
+        if np.isfinite(lo) and hi > lo:
+            ax.set_ylim(lo - 0.08 * (hi - lo), hi + 0.08 * (hi - lo))
         ax.set_xlabel("step")
         ax.set_ylabel("validation loss (nats/token)")
         ax.set_title(name + ("  (lines: fitted law)" if law is not None else ""), fontsize=9)
