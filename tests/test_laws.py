@@ -187,3 +187,11 @@ def test_mpl_fits_densely_logged_curves_and_predicts_long_schedules():
     lr = parse("cosine:peak=3e-4,warmup=500,floor=3e-5,steps=12000").array()
     steps = np.arange(1000, 12000, 2)  # > 5,000 steps: the every-step scheme
     assert np.max(np.abs(law.predict(lr, steps) - mpl_truth(lr, steps, "fast"))) < 1e-2
+
+
+def test_no_spike_warnings_on_the_bundled_curves():
+    from lrplan.datasets import MPL_SIZES, mpl_curves
+    from lrplan.laws.data import find_spikes, resolve
+
+    for size in MPL_SIZES:
+        assert find_spikes(resolve(mpl_curves(size))) == []
