@@ -214,6 +214,14 @@ def test_cli_inspect_and_convert(tmp_path, capsys):
     p.write_text("it,smooth\n0,4.0\n5,3.5\n")
     assert main(["curves", "inspect", str(p), "--map", "it=step", "--map", "smooth=loss"]) == 0
     assert "1 run(s), 2 point(s)" in capsys.readouterr().out
+    assert main(["curves", "inspect", str(LOGS / "hf/gpt2-finetune"), "--json"]) == 0
+    import json
+
+    assert json.loads(capsys.readouterr().out) == [
+        {"run": "gpt2-finetune", "split": "train", "points": 10, "first_step": 10, "last_step": 100, "loss_min": 5.2959,
+         "loss_last": 5.2959, "lr": "yes", "schedule": "", "loss_first": 8.5186, "agg": "window_mean", "format": "hf"},
+        {"run": "gpt2-finetune", "split": "val", "points": 2, "first_step": 50, "last_step": 100, "loss_min": 5.355949,
+         "loss_last": 5.355949, "lr": "yes", "schedule": "", "loss_first": 6.177967, "agg": "eval_mean", "format": "hf"}]
     assert main(["curves", "formats"]) == 0
     assert "mlflow-sqlite" in capsys.readouterr().out
 

@@ -58,12 +58,22 @@ def _load(files, fmt, mapping, run, split, schedule=None):
 
 @curves_app.command("inspect")
 def inspect(files: FilesArg, format: FormatOpt = None, map: MapOpt = None, run: RunOpt = None,
-            split: SplitOpt = None, schedule: ScheduleOpt = None):
+            split: SplitOpt = None, schedule: ScheduleOpt = None,
+            json_out: Annotated[bool, typer.Option("--json", help="Print the rows as JSON instead of a table.")] = False):
     """Print one row per run and split: points, step range, loss range, LR present, schedule."""
     from rich.table import Table
 
     curves = _load(files, format, map, run, split, schedule)
     data = curves.data
+    if json_out:
+        import json
+
+        rows = curves.summary()
+        rows["loss_first"] = [float(g["loss"].iloc[0]) for _, g in data.groupby(["run", "split"], sort=False)]
+        rows["agg"] = [(curves.meta[r].extra.get("agg") or {}).get(s, "") for r, s in zip(rows["run"], rows["split"])]
+        rows["format"] = [curves.meta[r].extra.get("format", "") for r in rows["run"]]
+        print(json.dumps(rows.to_dict("records"), indent=1))
+        return
     show_schedule = any(m.schedule for m in curves.meta.values())
     table = Table(show_header=True)
     table.add_column("run", overflow="fold", min_width=16)
