@@ -392,6 +392,16 @@ def test_lrplan_trainer_run_folders():
     assert np.isnan(rows(c, "nano-wsd-3e-3", "val")["lr"].iloc[-1])  # no update follows the last eval
 
 
+def test_lrplan_run_trained_on_an_lr_array_has_no_spec(tmp_path):
+    src = LOGS / "lrplan_runs/sweep/nano-wsd-3e-3"
+    dst = tmp_path / "custom-run"
+    shutil.copytree(src, dst)
+    meta = json.loads((dst / "meta.json").read_text())
+    (dst / "meta.json").write_text(json.dumps({**meta, "schedule": "custom"}))
+    c = load(dst)
+    assert c.meta["nano-wsd-3e-3"].schedule is None and c.meta["nano-wsd-3e-3"].peak_lr == 0.003
+
+
 # -- several files, selection ---------------------------------------------------------------------
 def test_load_many_prefixes_clashing_run_names(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"

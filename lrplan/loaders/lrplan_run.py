@@ -57,6 +57,8 @@ def load_lrplan_runs(path: Path, columns: Mapping[str, str] | None = None) -> Cu
                 raise LoadError(f"{folder / 'curves.csv'}: holds runs {', '.join(curves.runs[:5])}, expected only {name!r}")
             curves = rename_runs(curves, {curves.runs[0]: name})
         m = run_meta({**meta, "run": name})
+        if m.schedule == "custom":  # trained on an LR array: the logged lr column is the schedule
+            m.schedule = None
         m.source = str(folder)
         m.extra = {**curves.meta[name].extra, **{k: v for k, v in m.extra.items() if v is not None},
                    "format": "lrplan-run", "file": str(folder)}
