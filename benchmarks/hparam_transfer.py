@@ -7,8 +7,8 @@ token budget D (steps = D / (batch x seq_len)), cosine schedule with warmup, seq
 Law: ``HparamLaw(method="surrogate")`` -- per cell a convex bowl in ln LR at the best batch (2 batch
 sizes cannot fix a batch curvature), then LR* = a N^alpha over the two sizes (D is constant, so its
 term is dropped). N = non-embedding parameters. Target: width 128 swept over 5 LRs spaced 2x at the
-better batch of the wider proxy; its "measured" best LR is the bowl centre of that sweep
-(and the grid argmin is shown too).
+better batch of the wider proxy; its "measured" best LR is the parabola in ln LR through the sweep's
+argmin and its two neighbours (the grid argmin is shown too).
 
     nice -n 10 python benchmarks/hparam_transfer.py            # full (CPU: tens of minutes)
     python benchmarks/hparam_transfer.py --smoke --out DIR      # tiny, seconds; used by the tests
@@ -82,10 +82,16 @@ def main(argv=None) -> int:
     tg = load_grid(target, source="target runs.csv")
     N_t = float(tg["N"].iloc[0])
     pred = float(law.predict(N_t, float(tg["D"].iloc[0]))[0])
-    bowl = fit_bowl(tg["lr"], tg["batch"], tg["loss"])
-    measured = float(np.exp(bowl.center[0]))
+    # measured optimum: the parabola in ln LR through the grid argmin and its two neighbours (the same
+    # 3-point sub-grid estimate the proxy cells get); the landscape is too asymmetric for one bowl over 5 LRs
+    tg = tg.sort_values("lr").reset_index(drop=True)
+    i = int(np.clip(np.argmin(tg["loss"]), 1, len(tg) - 2))
+    local = tg.iloc[i - 1:i + 2]
+    bowl = fit_bowl(local["lr"], local["batch"], local["loss"], focus=None)
+    measured = float(np.exp(np.clip(bowl.center[0], np.log(local["lr"].min()), np.log(local["lr"].max()))))
     argmin = float(tg["lr"].iloc[int(np.argmin(tg["loss"]))])
     ratio = max(pred / measured, measured / pred)
+    ratio_grid = max(pred / argmin, argmin / pred)
     lines = [
         "## LR transfer on the built-in trainer (`benchmarks/hparam_transfer.py`)", "",
         f"Proxies: nano preset (2 layers) at widths {spec['proxies']} x LRs {spec['proxy_lrs']} x batches {spec['batches']} sequences of 64 "
@@ -96,9 +102,11 @@ def main(argv=None) -> int:
     for _, r in opt.iterrows():
         lines.append(f"| {r['cell']} | {r['N']:.3g} | {r['lr_grid']:.3g} | {r['lr_opt']:.3g} | {r['edge'] or '-'} |")
     lines += ["", f"Fitted law: {law.lr_law_.formula('LR*')}.", "",
-              f"Target N = {N_t:.3g}: predicted LR* = **{pred:.3g}**, measured (bowl centre of the target sweep) "
-              f"**{measured:.3g}** (grid argmin {argmin:.3g}); ratio **{ratio:.2f}x** -> goal (<= 1.5x) "
-              f"**{'met' if ratio <= 1.5 else 'not met'}**.", "",
+              f"Target N = {N_t:.3g}: predicted LR* = **{pred:.3g}**; measured best LR (parabola in ln LR through the "
+              f"target sweep's argmin and its neighbours) **{measured:.3g}**: ratio **{ratio:.2f}x** -> goal (<= 1.5x) "
+              f"**{'met' if ratio <= 1.5 else 'not met'}**. Against the plain grid argmin {argmin:.3g} the ratio is "
+              f"{ratio_grid:.2f}x ({'within' if ratio_grid <= 1.5 else 'outside'} 1.5x). One seed per run: the "
+              "measured optimum itself is noisy.", "",
               "Target sweep losses: " + ", ".join(f"lr {a:.3g}: {b:.4f}" for a, b in zip(tg['lr'], tg['loss'])) + ".",
               f"Warnings during the fit: {'; '.join(str(w.message) for w in caught) or 'none'}.",
               f"Wall time {time.time() - t0:.0f} s."]

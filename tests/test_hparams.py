@@ -299,3 +299,14 @@ def test_leave_one_cell_out_with_subsets_on_a_synthetic_grid(small_grid):
                              fraction=0.3, rng=rng)
     assert len(res) == 4 and (res["regret"] >= 0).all()
     assert res["regret"].mean() < 0.003
+
+
+def test_three_lr_cell_gives_the_parabola_vertex_despite_focus_weighting():
+    # a trainer-style cell: 3 LRs at one batch, one of them 8 % worse (focus weights would ignore it)
+    lr = np.array([1.5e-3, 4.5e-3, 1.35e-2])
+    loss = np.array([2.398484, 2.369417, 2.560835])
+    bowl = fit_bowl(lr, np.full(3, 512.0), loss)
+    x, h = np.log(lr), np.log(3)
+    vertex = x[1] - h * (loss[2] - loss[0]) / (2 * (loss[2] - 2 * loss[1] + loss[0]))
+    assert bowl.center[0] == pytest.approx(vertex, abs=1e-3)
+    assert np.isnan(bowl.hessian[1, 1])

@@ -23,6 +23,7 @@ import pandas as pd
 from lrplan.errors import FitError
 from lrplan.fitting import Param
 from lrplan.fitting import fit as robust_fit
+from lrplan.hparams.optimum import focus_weights
 from lrplan.hparams.powerlaw import PowerLaw
 
 
@@ -103,7 +104,7 @@ def fit_joint(grid: pd.DataFrame, lr_terms, batch_terms, window: float = 0.03, s
               + [Param(f"c{i}", 0.0, -0.05, 0.05) for i in range(K)]
               + [Param("l11", L0[0, 0], 1e-4, 1e2, log=True), Param("l21", L0[1, 0], -1e2, 1e2),
                  Param("l22", L0[1, 1], 1e-4, 1e2, log=True), Param("w", 0.0, -wmax, wmax)])
-    weights = None if not focus else np.exp(-rel / (2 * focus))
+    weights = focus_weights(rel, focus, len(params))
     res = robust_fit(model, params, 1 + rel, loss="huber", delta=1e-3, log=False, weights=weights, max_nfev=2000,
                      label="joint model")
     a, b, c, L, w = unpack(res.theta)

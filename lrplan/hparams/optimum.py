@@ -69,7 +69,8 @@ def fit_bowl(lr, batch, loss, window: float = WINDOW, min_points: int = 8, focus
     """Fit the convex bowl to one cell's runs (see module doc). ``batch`` in tokens, ``loss`` nats.
 
     ``focus`` (relative loss, optional) weights each run by exp(-excess / (2 focus)), concentrating the
-    fit near the minimum (real landscapes are not quadratic out to a few per cent: high LRs rise faster).
+    fit near the minimum (real landscapes are not quadratic out to a few per cent: high LRs rise faster);
+    it is switched off when too few effective points would remain (:func:`focus_weights`).
     Uses the runs within ``window`` of the minimum, at least ``min_points`` of the best ones; robust
     (Huber, scale 0.1 % relative loss) least squares with :func:`lrplan.fitting.fit`, from several starts. Raises :class:`FitError` when fewer than 3 LRs are usable.
     """
@@ -116,7 +117,7 @@ def fit_bowl(lr, batch, loss, window: float = WINDOW, min_points: int = 8, focus
             return 1 + p[0] + 0.5 * p[2] * u * u, jac
         params = [Param("c", 0.0, -0.05, 0.05), Param("x", x[i0], xmin, xmax), Param("h", h0, 1e-8, 1e4, log=True)]
         starts = [[0.0, x[i0], h0]]
-    weights = None if not focus else np.exp(-rs / (2 * focus))
+    weights = focus_weights(rs, focus, len(params))
     p = robust_fit(model, params, 1 + rs, starts, loss="huber", delta=1e-3, log=False, weights=weights,
                    label="bowl").theta
     if two_d:
@@ -127,6 +128,15 @@ def fit_bowl(lr, batch, loss, window: float = WINDOW, min_points: int = 8, focus
         h = np.array([[p[2], 0.0], [0.0, np.nan]])
         center = np.array([p[1], y[i0]])
     return Bowl(center=center, hessian=h, floor=lo * (1 + p[0]))
+
+
+def focus_weights(excess: np.ndarray, focus: float | None, n_params: int) -> np.ndarray | None:
+    """exp(-excess / (2 focus)) weights, or None (unweighted) when ``focus`` is off or the weights
+    would leave fewer effective points ((sum w)^2 / sum w^2) than ``n_params + 2`` (small grids)."""
+    if not focus:
+        return None
+    w = np.exp(-np.asarray(excess, dtype=float) / (2 * focus))
+    return w if w.sum() ** 2 / np.sum(w * w) >= n_params + 2 else None
 
 
 def _linear_init(x, y, r):
