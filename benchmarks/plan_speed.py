@@ -15,6 +15,7 @@ Law: the published multi-power-law parameters (100M); peak 3e-4, warmup 2160 (in
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -43,6 +44,7 @@ def timed(fn, repeats):
 
 
 def run(steps: int, repeats: int, resolution: int = 4096):
+    load0 = os.getloadavg()[0]
     law = load_objective("mpl-100")[0]
     c = Constraints.build(steps, 3e-4, warmup=2160 if steps > 10_000 else 100, warmup_style="inclusive")
     eta = default_init(c)
@@ -51,7 +53,7 @@ def run(steps: int, repeats: int, resolution: int = 4096):
     full, full_all, full_cpu, plan = timed(lambda: plan_schedule(law, c, resolution=resolution), repeats)
     return {"steps": steps, "kernel_ms": kern * 1e3, "freeform_s": ff, "freeform_all": ff_all, "freeform_cpu": ff_cpu,
             "freeform_obj": res.objective, "freeform_levels": res.levels, "plan_s": full, "plan_all": full_all,
-            "plan_cpu": full_cpu,
+            "plan_cpu": full_cpu, "load": (load0, os.getloadavg()[0]),
             "plan_obj": plan.objective, "gains": plan.gains(), "method": plan.method}
 
 
@@ -64,7 +66,8 @@ def markdown(r) -> str:
         f"## Planner speed: free-form plan for {r['steps']:,} steps",
         "",
         "Published MPL parameters (100M), peak 3e-4, warmup 2160. Wall clock on this machine (2 cores shared",
-        "with other engineers' jobs), median of the runs listed.",
+        f"with other engineers' jobs; 1-minute load average {r['load'][0]:.1f} at the start, {r['load'][1]:.1f} at the end),",
+        "median of the runs listed; CPU = CPU time of this process (what the plan costs on an idle core).",
         "",
         "| what | median wall s | runs, wall (s) | median CPU s |",
         "|---|---|---|---|",
