@@ -99,3 +99,19 @@ def test_hparam_transfer_smoke(tmp_path, capsys):
     assert hparam_transfer.main(["--smoke", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "predicted LR* =" in out and "Fitted law: LR* =" in out
+
+
+def test_lr_only_law_needs_the_users_batch(tmp_path, capsys):
+    g = synthetic_grid(Ns=(1e8, 3e8), Ds=(4e9,), lr_levels=5, batch_levels=2)  # 2 batch sizes: no batch law
+    g = g.assign(batch_size=g["batch"] / 2048).drop(columns=["batch", "cell"])
+    _io.write_csv(tmp_path / "g.csv", g)
+    assert main(["fit-hparams", str(tmp_path / "g.csv"), "--out", str(tmp_path / "l.json"), "--method", "surrogate",
+                 "--boot", "0"]) == 0
+    assert json.loads((tmp_path / "l.json").read_text())["batch"] is None
+    capsys.readouterr()
+    assert main(["recommend", "-N", "2e8", "-D", "4e9", "--fit", str(tmp_path / "l.json")]) == 2
+    assert "--batch-seqs" in capsys.readouterr().err
+    assert main(["recommend", "-N", "2e8", "-D", "4e9", "--fit", str(tmp_path / "l.json"), "--batch-seqs", "256",
+                 "--json", str(tmp_path / "r.json")]) == 0
+    rec = json.loads((tmp_path / "r.json").read_text())
+    assert rec["batch_seqs"] == 256 and rec["steps"] == round(4e9 / (256 * 2048))

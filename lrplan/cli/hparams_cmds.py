@@ -60,6 +60,7 @@ def recommend_cmd(
     layers: Annotated[Optional[int], typer.Option("--layers", help="n_layer (compute-based laws, e.g. --preset deepseek).")] = None,
     d_model: Annotated[Optional[int], typer.Option("--d-model", help="d_model (compute-based laws).")] = None,
     d_ff: Annotated[Optional[int], typer.Option("--d-ff", help="FFN width (the 'steplaw' compute accounting).")] = None,
+    batch_seqs: Annotated[Optional[float], typer.Option("--batch-seqs", help="Your batch (sequences) when the law has no batch part.")] = None,
     critical: Annotated[Optional[Path], typer.Option("--critical", help="B_crit law JSON from `lrplan critical-batch --against data`.")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the recommendation as JSON.")] = None,
 ):
@@ -73,7 +74,7 @@ def recommend_cmd(
     bcrit = _load_bcrit(critical) if critical else None
     shape = {k: v for k, v in {"n_layer": layers, "d_model": d_model, "d_ff": d_ff}.items() if v is not None}
     rec = recommend(law, params, tokens, seq_len=seq_len, tol=tol, level=level, schedule=schedule,
-                    multiple_of=multiple_of, bcrit_law=bcrit, **shape)
+                    multiple_of=multiple_of, bcrit_law=bcrit, batch_seqs=batch_seqs, **shape)
     t = Table(show_header=True, title=f"{rec.law}")
     t.add_column("quantity")
     t.add_column("value", justify="right")

@@ -240,7 +240,8 @@ class HparamLaw:
             "window": self.window, "lr": self.lr_law_.to_dict(),
             "batch": self.batch_law_.to_dict() if self.batch_law_ is not None else None,
             "bowl": None if self.hessian_ is None else {
-                "hessian": np.asarray(self.hessian_, dtype=float).tolist(), "width_exp": self.width_exp_,
+                "hessian": [[None if not np.isfinite(v) else float(v) for v in row] for row in np.asarray(self.hessian_, dtype=float)],
+                "width_exp": self.width_exp_,
                 "d_ref": self.d_ref_},
             "fitted_on": {"runs": self.n_runs_, "cells": self.n_cells_, "range": self.range_,
                           "optima": None if self.optima_ is None else _jsonable(self.optima_)},
@@ -262,7 +263,8 @@ class HparamLaw:
             law.lr_terms = tuple(law.lr_law_.exponents)
             law.batch_terms = tuple(law.batch_law_.exponents) if law.batch_law_ else ()
             bowl = d.get("bowl")
-            law.hessian_ = None if not bowl else np.array(bowl["hessian"], dtype=float)
+            law.hessian_ = None if not bowl else np.array([[np.nan if v is None else v for v in row]
+                                                            for row in bowl["hessian"]], dtype=float)
             law.width_exp_ = float(bowl["width_exp"]) if bowl else 0.0
             law.d_ref_ = float(bowl["d_ref"]) if bowl else 1.0
             fitted = d.get("fitted_on") or {}

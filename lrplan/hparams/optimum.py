@@ -83,6 +83,7 @@ def fit_bowl(lr, batch, loss, window: float = WINDOW, min_points: int = 8, focus
     if not two_d:  # 1-D bowl in ln lr at the best batch
         keep = np.isclose(y, y[i0])
         x, y, rel = x[keep], y[keep], rel[keep]
+        i0 = int(np.argmin(rel))
     order = np.argsort(rel)
     k = max(int(np.sum(rel <= window)), min(min_points, len(rel)))
     sel = order[:k]

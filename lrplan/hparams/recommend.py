@@ -103,17 +103,24 @@ def _hardware_batch(law: HparamLaw, N, D, lr, b, seq_len, tol, multiple_of, plat
 
 def recommend(law: HparamLaw, N: float, D: float, seq_len: int = 2048, tol: float = TOL, level: float = 0.9,
               schedule: str | None = None, multiple_of: int | None = None, bcrit_law: PowerLaw | None = None,
-              **shape) -> Recommendation:
-    """Recommendation for N parameters (the law's kind, e.g. non-embedding) and D tokens (module doc)."""
+              batch_seqs: float | None = None, **shape) -> Recommendation:
+    """Recommendation for N parameters (the law's kind, e.g. non-embedding) and D tokens (module doc).
+
+    ``batch_seqs`` (sequences) is required when the law has no batch part (fitted on grids with fewer
+    than 3 batch sizes per cell): the LR then comes from the LR law and the batch is yours."""
     if not (N > 0 and D > 0):
         raise ConfigError(f"--params and --tokens must be positive (got N={N}, D={D})")
     if seq_len <= 0:
         raise ConfigError(f"--seq-len must be positive, got {seq_len}")
     shape.setdefault("seq_len", seq_len)
-    lr, b = (float(v) for v in law.predict(N, D, **shape))
     notes: list[str] = []
+    lr, b = (float(v) for v in law.predict(N, D, **shape))
     if not np.isfinite(b):
-        raise ConfigError("the law has no batch-size part (it was fitted on grids with fewer than 3 batch sizes)")
+        if not batch_seqs or batch_seqs <= 0:
+            raise ConfigError("the law has no batch-size part (it was fitted on grids with fewer than 3 batch sizes "
+                              "per cell); give your batch (--batch-seqs)")
+        b = float(batch_seqs) * seq_len
+        notes.append("batch given by the user: the law has no batch-size part")
     steps = max(1, int(round(D / b)))
     if law.name and "DeepSeek" in law.name:
         warm = 2000
