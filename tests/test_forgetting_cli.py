@@ -99,3 +99,8 @@ def test_forgetting_retention_report_and_dead_probes(tmp_path, capsys):
     flat.to_csv(probes, index=False)
     assert main(["forgetting", "retention", str(probes), str(exposures)]) == 2
     assert "gained" in capsys.readouterr().err
+
+
+def test_lrplan_fit_law_cpt_points_to_the_cpt_command(capsys):
+    assert main(["fit", "missing.csv", "--law", "cpt", "--out", "x.json"]) == 2
+    assert "lrplan cpt fit" in capsys.readouterr().err

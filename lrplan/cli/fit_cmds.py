@@ -69,6 +69,9 @@ def fit_cmd(
     seed: Annotated[int, typer.Option(help="Random seed of the bootstrap.")] = 0,
 ):
     """Fit a loss law to logged curves and write a fit artifact."""
+    if law == "cpt":  # the continual pre-training law has its own command (switch step, domain split)
+        raise LrplanError("--law cpt: use `lrplan cpt fit RUNS --split val_old --domain pt --out FIT.json` "
+                          "(the CPT law needs the switch step and one domain's split; see docs/forgetting.md)")
     from rich.table import Table
 
     from lrplan.laws import make_law, save_fit
