@@ -261,17 +261,13 @@ class _Prefix:
     def __init__(self, d, cumprev, logeta):
         T = d.size
 
-        def prefix(x):
-            out = np.empty(T + 1)
-            out[0] = 0.0
-            np.cumsum(x, out=out[1:])
-            return out
-
         aw = np.abs(d)
-        self.w = prefix(d)
-        self.aw = prefix(aw)
-        self.av = prefix(aw * cumprev)
-        self.al = prefix(aw * logeta)
+        # one (T+1, 4) table (columns: drop, |drop|, |drop|*S1(k-1), |drop|*log eta) so that a
+        # block's moments come from two row gathers
+        self.M = np.empty((T + 1, 4))
+        self.M[0] = 0.0
+        for j, x in enumerate((d, aw, aw * cumprev, aw * logeta)):
+            np.cumsum(x, out=self.M[1:, j])
         nz = np.flatnonzero(d)
         if nz.size:
             lab = np.sign(d[nz]) * (10_000 + np.floor(OCTAVE_BINS / np.log(2.0) * (logeta[nz] - logeta[nz].max())))
@@ -283,7 +279,7 @@ class _Prefix:
 def _merged_blocks(P: _Prefix, lo, hi, h):
     """Merge change points k in [lo, hi) (per row) into blocks of ``h`` steps, cut where the drop
     sign or LR octave bin changes. ``lo``, ``hi``: int arrays (rows,). Returns (row, w, v, logeta)."""
-    T = P.w.size - 1
+    T = P.M.shape[0] - 1
     nb = int(np.max((hi - lo + h - 1) // h)) if lo.size else 0
     if nb <= 0:
         return np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0)
@@ -306,18 +302,18 @@ def _merged_blocks(P: _Prefix, lo, hi, h):
             a2 = np.where(j == 0, a[rep], cut_lo)
             b2 = np.where(j == n[rep] - 1, b[rep], cut_hi)
             rr, a, b = rr[rep], a2, b2
-    sw = P.aw[b] - P.aw[a]
-    m = sw > 0
-    sw = sw[m]
-    return rr[m], (P.w[b] - P.w[a])[m], (P.av[b] - P.av[a])[m] / sw, (P.al[b] - P.al[a])[m] / sw
+    mom = P.M[b] - P.M[a]
+    m = mom[:, 1] > 0
+    mom = mom[m]
+    return rr[m], mom[:, 0], mom[:, 2] / mom[:, 1], mom[:, 3] / mom[:, 1]
 
 
-def _g(w, logeta, D, C, beta, gamma):
-    x = C * np.exp(-gamma * logeta) * np.maximum(D, 0.0)
-    return w * (1.0 - np.exp(-beta * np.log1p(x)))
+def _gc(w, c, D, beta):
+    """w * (1 - (1 + c*max(D, 0))^(-beta))."""
+    return w * -np.expm1(-beta * np.log1p(c * np.maximum(D, 0.0)))
 
 
-def mpl_drop_every_step(lr, C: float, beta: float, gamma: float, base: int = 4, sep: int = 2,
+def mpl_drop_every_step(lr, C: float, beta: float, gamma: float, base: int = 8, sep: int = 2,
                         nodes: int = 4, per_block: int = 2) -> np.ndarray:
     """LD at every step 0..T-1 in O(T * (sep*base + nodes*levels)) -- for long smooth schedules.
 
@@ -344,21 +340,39 @@ def mpl_drop_every_step(lr, C: float, beta: float, gamma: float, base: int = 4, 
         top *= 2
     Tp = -(-T // top) * top  # padded so that every chunk of every level is whole
     cum_p = np.concatenate([cum, np.full(Tp - T, cum[-1])])
-    s_all = np.arange(Tp)
-    a0 = (s_all // base) * base
     out = np.zeros(Tp)
-    # exact near field: k in [a0 - W, s], one vectorised pass per offset
+    # exact near field: k in [a0 - W, s]; per offset, k is the same for the whole level-0 chunk.
+    # Terms with k > s vanish by themselves (S_k(s) <= 0 -> G = 0), so no mask is needed.
+    c_all = C * np.exp(-gamma * logeta)
+    U = cum_p.reshape(-1, base)
+    a0c = np.arange(U.shape[0]) * base
+    out2d = out.reshape(-1, base)
+    buf = np.empty_like(U)
     for o in range(W + base):
-        k = a0 - W + o
-        ok = (k >= 1) & (k <= s_all) & (k < T)
+        k = a0c - W + o
+        ok = (k >= 1) & (k < T)
         kk = np.where(ok, k, 0)
         dk = np.where(ok, d[kk], 0.0)
-        out += _g(dk, logeta[kk], cum_p - cumprev[kk], C, beta, gamma)
-    # Chebyshev machinery on [-1, 1]
+        if not dk.any():
+            continue
+        # in place on one buffer: out2d -= dk * expm1(-beta * log1p(c_k * max(U - S1(k-1), 0)))
+        np.subtract(U, cumprev[kk][:, None], out=buf)
+        np.maximum(buf, 0.0, out=buf)
+        buf *= c_all[kk][:, None]
+        np.log1p(buf, out=buf)
+        buf *= -beta
+        np.expm1(buf, out=buf)
+        buf *= dk[:, None]
+        out2d -= buf
+    # Chebyshev machinery on [-1, 1]; interpolants are evaluated as monomials (Horner) in t
     jn = np.arange(nodes)
     xn = np.cos(np.pi * (jn + 0.5) / nodes)
     coef_mat = np.cos(np.outer(jn, np.arccos(xn))) * (2.0 / nodes)  # [j, i] = 2/n * T_j(x_i)
     coef_mat[0] *= 0.5
+    to_mono = np.zeros((nodes, nodes))  # [j, m]: T_j(t) = sum_m to_mono[j, m] * t^m
+    for j in range(nodes):
+        mono = np.polynomial.chebyshev.cheb2poly(np.eye(nodes)[j])
+        to_mono[j, :mono.size] = mono
     lvl = 0
     while True:
         bl = base << lvl
@@ -370,29 +384,36 @@ def mpl_drop_every_step(lr, C: float, beta: float, gamma: float, base: int = 4, 
         if use.any():
             ci = np.flatnonzero(use)
             row, w, v, le = _merged_blocks(P, lo[ci], hi[ci], max(1, bl // per_block))
-            span = ci[:, None] * bl + np.arange(bl)[None, :]  # (chunks, bl) steps
-            u = cum_p[span]
+            contiguous = ci[-1] - ci[0] + 1 == ci.size
+            if contiguous:  # views instead of gathers
+                s0, s1 = ci[0] * bl, (ci[-1] + 1) * bl
+                u = cum_p[s0:s1].reshape(-1, bl)
+            else:
+                span = ci[:, None] * bl + np.arange(bl)[None, :]  # (chunks, bl) steps
+                u = cum_p[span]
+            cb = C * np.exp(-gamma * le)
             if bl <= nodes:  # small chunks: evaluate directly at every step
-                vals = np.zeros((ci.size, bl))
+                acc = np.zeros((ci.size, bl))
                 for i in range(bl):
-                    vals[:, i] = np.bincount(row, weights=_g(w, le, u[row, i] - v, C, beta, gamma), minlength=ci.size)
-                acc = vals
+                    acc[:, i] = np.bincount(row, weights=_gc(w, cb, u[row, i] - v, beta), minlength=ci.size)
             else:
                 ulo, uhi = u[:, 0], u[:, -1]
                 mid, half = 0.5 * (uhi + ulo), 0.5 * (uhi - ulo)
                 vals = np.zeros((ci.size, nodes))
                 for i in range(nodes):
                     un = mid + half * xn[i]
-                    vals[:, i] = np.bincount(row, weights=_g(w, le, un[row] - v, C, beta, gamma), minlength=ci.size)
-                coef = vals @ coef_mat.T  # (chunks, nodes): Chebyshev coefficients
-                hs = np.where(half > 0, half, 1.0)[:, None]
-                t = np.clip((u - mid[:, None]) / hs, -1.0, 1.0)
-                tp, tc = np.ones_like(t), t
-                acc = coef[:, :1] + coef[:, 1:2] * t
-                for j in range(2, nodes):
-                    tp, tc = tc, 2 * t * tc - tp
-                    acc += coef[:, j:j + 1] * tc
-            out[span.ravel()] += acc.ravel()
+                    vals[:, i] = np.bincount(row, weights=_gc(w, cb, un[row] - v, beta), minlength=ci.size)
+                mono = (vals @ coef_mat.T) @ to_mono  # (chunks, nodes) monomial coefficients in t
+                inv = np.where(half > 0, 1.0 / np.where(half > 0, half, 1.0), 0.0)[:, None]
+                t = (u - mid[:, None]) * inv
+                acc = np.broadcast_to(mono[:, -1:], t.shape).copy()
+                for j in range(nodes - 2, -1, -1):
+                    acc *= t
+                    acc += mono[:, j:j + 1]
+            if contiguous:
+                out[s0:s1] += acc.ravel()
+            else:
+                out[span.ravel()] += acc.ravel()
         if sep * bl >= T:
             break
         lvl += 1
