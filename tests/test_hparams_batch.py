@@ -96,3 +96,17 @@ def test_transfer_curve_uses_the_step_ratio_and_coupling():
     expect = StepLaw().predict(np.full(n0, 1e-2), np.minimum(np.round(k * np.array([0, 99, 199])).astype(int), n0 - 1))
     np.testing.assert_allclose(out, expect)
     assert CriticalBatch(100, 256).steps(64) / CriticalBatch(100, 256).steps(256) == pytest.approx(k)
+
+
+def test_transfer_curve_with_a_shipped_loss_law():
+    from lrplan.laws import load_fit
+
+    law = load_fit("mpl-25m-mpl")
+    lr = np.full(2000, law.peak_)
+    steps = np.array([999, 1999])
+    np.testing.assert_allclose(transfer_curve(law, lr, 256, 256, b_crit=500, steps=steps), law.predict(lr, steps))
+    k = step_ratio(256, 1024, 500)
+    bigger = transfer_curve(law, lr, 256, 1024, b_crit=500, steps=steps, rule="none")
+    n0 = math.ceil(k * 2000)
+    np.testing.assert_allclose(bigger, law.predict(np.full(n0, law.peak_), np.round(k * steps).astype(int)))
+    assert np.all(bigger < law.predict(lr, steps))
