@@ -10,7 +10,7 @@ process, so machine load, memory layout and thread state hit both alike. Each st
 time of the process (``time.process_time``) and wall time; throughput = tokens per step / median
 step time after warm-up. Ratio = lrplan / plain.
 
-Peak memory: peak RSS of separate short subprocesses running only one of the loops.
+Peak memory: peak RSS (``VmHWM``) of separate short subprocesses running only one of the loops.
 
     nice -n 10 python benchmarks/trainer_speed.py            # full run, writes RESULTS.md
     python benchmarks/trainer_speed.py --smoke               # CI-sized, writes nothing
@@ -120,7 +120,16 @@ def rss_worker(kind: str, preset: str, batch: int, threads: int) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             train(TrainConfig(preset=preset, steps=4, batch_size=batch, schedule="constant:peak=1e-3", threads=threads,
                               corpus=CORPUS, eval_every=4, eval_batches=1, keep_checkpoint=False), Path(tmp) / "r")
-    print(json.dumps({"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(json.dumps({"peak_rss_mb": vm_hwm_mb()}))
+
+
+def vm_hwm_mb() -> float:
+    """Peak RSS of this process image (``VmHWM``). Not ``ru_maxrss``: Linux carries the parent's
+    peak over fork and exec into it, so every child would report at least the parent's RSS."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # pragma: no cover - not Linux
 
 
 def peak_rss(kind: str, preset: str, batch: int, threads: int) -> float:
@@ -189,7 +198,8 @@ def write(results: dict, args) -> None:
               "Python list of slices, and one `.tolist()` of stacked losses per 16 steps instead of a `.item()` "
               "per step (free on CPU, a sync on CUDA). Its extra work (CSV rows, schedule lookup, grad-norm "
               "logging) is small. On the larger presets forward/backward dominates and the ratio tends to 1. "
-              "Peak RSS includes the Python/torch runtime (~300-400 MB)."]
+              "Peak RSS (`VmHWM`) includes the Python/torch runtime (~300 MB); the trainer process also imports "
+              "pandas (for its run files), most of its extra ~30 MB."]
     write_section("trainer_speed", "\n".join(lines), command="nice -n 10 python benchmarks/trainer_speed.py")
 
 
