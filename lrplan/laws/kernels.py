@@ -283,26 +283,30 @@ def _merged_blocks(P: _Prefix, lo, hi, h):
     nb = int(np.max((hi - lo + h - 1) // h)) if lo.size else 0
     if nb <= 0:
         return np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0)
-    a = lo[:, None] + h * np.arange(nb)[None, :]
-    b = np.minimum(a + h, hi[:, None])
-    a = np.clip(a, 0, T)
-    b = np.clip(b, 0, T)
+    # block edges shared by neighbouring blocks: one gather of nb + 1 table rows per row
+    edges = np.clip(np.minimum(lo[:, None] + h * np.arange(nb + 1)[None, :], hi[:, None]), 0, T)
+    G = P.M[edges]  # (rows, nb + 1, 4)
+    mom = G[:, 1:] - G[:, :-1]
+    a, b = edges[:, :-1], edges[:, 1:]
     valid = b > a
     rr = np.broadcast_to(np.arange(lo.size, dtype=np.int64)[:, None], a.shape)[valid]
-    a, b = a[valid], b[valid]
+    a, b, mom = a[valid], b[valid], mom[valid]
     if P.cuts.size:
         i0 = np.searchsorted(P.cuts, a, "right")
         i1 = np.searchsorted(P.cuts, b, "left")
         n = i1 - i0 + 1
-        if np.any(n > 1):
+        split = n > 1
+        if split.any():  # blocks that straddle a cut: recompute them piece by piece
+            keep = ~split
+            a, b, i0, n, rs = a[split], b[split], i0[split], n[split], rr[split]
             rep = np.repeat(np.arange(a.size), n)
             j = np.arange(rep.size) - np.repeat(np.cumsum(n) - n, n)
             cut_lo = P.cuts[np.clip(i0[rep] + j - 1, 0, P.cuts.size - 1)]
             cut_hi = P.cuts[np.clip(i0[rep] + j, 0, P.cuts.size - 1)]
             a2 = np.where(j == 0, a[rep], cut_lo)
             b2 = np.where(j == n[rep] - 1, b[rep], cut_hi)
-            rr, a, b = rr[rep], a2, b2
-    mom = P.M[b] - P.M[a]
+            rr = np.concatenate([rr[keep], rs[rep]])
+            mom = np.concatenate([mom[keep], P.M[b2] - P.M[a2]])
     m = mom[:, 1] > 0
     mom = mom[m]
     return rr[m], mom[:, 0], mom[:, 2] / mom[:, 1], mom[:, 3] / mom[:, 1]
