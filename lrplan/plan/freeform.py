@@ -119,7 +119,7 @@ class _Param:
 
 def optimize_freeform(objective: Objective, constraints: Constraints, init: np.ndarray | None = None,
                       resolution: int = 4096, start_blocks: int = 32, maxiter: int = 400,
-                      progress=None) -> FreeformResult:
+                      progress=None, ftol: float = FTOL) -> FreeformResult:
     """Minimise sum_i w_i L(checkpoint_i) over non-increasing schedules satisfying ``constraints``.
 
     Args:
@@ -131,6 +131,7 @@ def optimize_freeform(objective: Objective, constraints: Constraints, init: np.n
         resolution: maximum number of blocks (``>= steps`` gives a per-step free-form schedule).
         start_blocks: blocks of the coarsest level.
         maxiter: L-BFGS-B iterations per level.
+        ftol: stop a level when an iteration gains less than ftol x 1e-3 nats (see :data:`FTOL`).
         progress: optional callable(level_index, n_levels) for a progress bar.
     """
     c = constraints
@@ -160,7 +161,7 @@ def optimize_freeform(objective: Objective, constraints: Constraints, init: np.n
         starts = [prm.encode(x, _peak_of(x, c)) for x in inits] if li == 0 else [prm.encode(eta, peak)]
         found = []
         for x0 in starts:
-            x, fx, nit, nfev = _lbfgsb(fun, x0, prm.bounds(), maxiter)
+            x, fx, nit, nfev = _lbfgsb(fun, x0, prm.bounds(), maxiter, ftol)
             found.append((fx, nit, nfev, x))
         fx, nit, nfev, x = min(found, key=lambda t: t[0])
         eta, _, peak, _ = prm.eta(x)
@@ -171,7 +172,7 @@ def optimize_freeform(objective: Objective, constraints: Constraints, init: np.n
     return FreeformResult(lr=eta, objective=best, peak=peak, levels=levels)
 
 
-def _lbfgsb(fun, x0, bounds, maxiter, restarts: int = 3):
+def _lbfgsb(fun, x0, bounds, maxiter, ftol, restarts: int = 3):
     """L-BFGS-B, restarted (fresh curvature memory) while it stops abnormally and still improves."""
     from scipy.optimize import minimize
 
@@ -179,7 +180,7 @@ def _lbfgsb(fun, x0, bounds, maxiter, restarts: int = 3):
     nit = nfev = 0
     for _ in range(restarts + 1):
         res = minimize(fun, x, jac=True, method="L-BFGS-B", bounds=bounds,
-                       options={"maxiter": maxiter, "ftol": FTOL, "gtol": 1e-10, "maxcor": 20})
+                       options={"maxiter": maxiter, "ftol": ftol, "gtol": 1e-10, "maxcor": 20})
         nit, nfev = nit + int(res.nit), nfev + int(res.nfev)
         improved = res.fun < fx - 1e-9
         if res.fun <= fx:

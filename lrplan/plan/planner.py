@@ -95,7 +95,7 @@ def milestones(lr: np.ndarray) -> dict:
 
 def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool = True, families: bool = True,
                   band_model: Ensemble | None = None, level: float = 0.9, resolution: int = 4096,
-                  maxiter: int = 400, progress=None, law_info: dict | None = None) -> Plan:
+                  maxiter: int = 400, progress=None, law_info: dict | None = None, ftol: float | None = None) -> Plan:
     """Plan the schedule that minimises ``objective`` under ``constraints``.
 
     Args:
@@ -105,7 +105,7 @@ def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool
         families: run the family search (if both are off, this is an error).
         band_model: bootstrap fits used for bands on predictions and gains (optional).
         level: band coverage (0.9 = 5 %..95 % of the bootstrap predictions).
-        resolution, maxiter: free-form settings (see :func:`optimize_freeform`).
+        resolution, maxiter, ftol: free-form settings (see :func:`optimize_freeform`).
     """
     from lrplan.errors import ConfigError
 
@@ -118,7 +118,8 @@ def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool
     if freeform:
         # start from the best few family schedules and the default WSD-like start (non-convex problem)
         init = [x.schedule.array() for x in cands[:3]] + [default_init(c)]
-        res = optimize_freeform(objective, c, init=init, resolution=resolution, maxiter=maxiter, progress=progress)
+        res = optimize_freeform(objective, c, init=init, resolution=resolution, maxiter=maxiter, progress=progress,
+                                **({} if ftol is None else {"ftol": ftol}))
         levels = res.levels
         if cands and cands[0].objective < res.objective:
             sched, obj, method = cands[0].schedule, cands[0].objective, "family"
