@@ -260,7 +260,6 @@ class _Prefix:
 
     def __init__(self, d, cumprev, logeta):
         T = d.size
-
         aw = np.abs(d)
         # one (T+1, 4) table (columns: drop, |drop|, |drop|*S1(k-1), |drop|*log eta) so that a
         # block's moments come from two row gathers
@@ -270,7 +269,11 @@ class _Prefix:
             np.cumsum(x, out=self.M[1:, j])
         nz = np.flatnonzero(d)
         if nz.size:
-            lab = np.sign(d[nz]) * (10_000 + np.floor(OCTAVE_BINS / np.log(2.0) * (logeta[nz] - logeta[nz].max())))
+            # label = (drop sign, LR octave bin); smooth schedules change LR at every step, so
+            # skip the gathers then
+            le, dz = (logeta[1:], d[1:]) if nz.size == T - 1 else (logeta[nz], d[nz])
+            lab = np.floor((le - le.max()) * (OCTAVE_BINS / np.log(2.0)))
+            lab += np.sign(dz) * 1e6
             self.cuts = nz[1:][lab[1:] != lab[:-1]]
         else:
             self.cuts = np.empty(0, np.int64)

@@ -41,6 +41,9 @@ GAMMA_BOUNDS = (0.3, 0.9)
 class MultiPowerLaw(Law):
     name = "mpl"
     param_names = ("L0", "A", "alpha", "B", "C", "beta", "gamma")
+    #: the multi-start grid costs ~0.4 s per refit; warm and cold LOO refits agree on the bundled
+    #: curves (same held-out PredE at 25M/100M/400M), so LOO refits refine the full fit
+    loo_warm_start = True
 
     def _params(self, data):
         return [
