@@ -106,7 +106,9 @@ def main(argv=None) -> int:
               f"target sweep's argmin and its neighbours) **{measured:.3g}**: ratio **{ratio:.2f}x** -> goal (<= 1.5x) "
               f"**{'met' if ratio <= 1.5 else 'not met'}**. Against the plain grid argmin {argmin:.3g} the ratio is "
               f"{ratio_grid:.2f}x ({'within' if ratio_grid <= 1.5 else 'outside'} 1.5x). One seed per run: the "
-              "measured optimum itself is noisy.", "",
+              "measured optimum itself is noisy. Caveats: a proxy cell whose optimum sits at the LR edge (flag above) "
+              "makes the law less reliable; the 3-point measurement rule was adopted after a 5-point bowl over the "
+              "whole target sweep gave an implausible 4e-4 (the loss rises steeply above the optimum).", "",
               "Target sweep losses: " + ", ".join(f"lr {a:.3g}: {b:.4f}" for a, b in zip(tg['lr'], tg['loss'])) + ".",
               f"Warnings during the fit: {'; '.join(str(w.message) for w in caught) or 'none'}.",
               f"Wall time {time.time() - t0:.0f} s."]
