@@ -146,6 +146,11 @@ def test_bad_configs_give_one_line_errors(change, message):
         tiny(**change).validate()
 
 
+def test_run_name_from_an_awkward_folder_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="run name 'a,b' must be non-empty without commas"):
+        train(tiny(run=None), tmp_path / "a,b")
+
+
 def test_unknown_setting_suggests_the_closest():
     with pytest.raises(ConfigError, match="unknown trainer setting 'batchsize' \\(did you mean 'batch_size'\\?\\)"):
         TrainConfig.from_dict({"batchsize": 8})

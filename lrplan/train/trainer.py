@@ -139,8 +139,8 @@ class TrainConfig:
             raise ConfigError(f"trainer peak_lr must be a positive number, got {self.peak_lr!r}")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise ConfigError(f"trainer threads must be a positive integer, got {self.threads!r}")
-        if self.run is not None and (not str(self.run).strip() or any(c in str(self.run) for c in ',"\n\r')):
-            raise ConfigError(f"trainer run name {self.run!r} must be non-empty without commas, quotes or newlines")
+        if self.run is not None:
+            check_run_name(self.run)
         if self.device not in ("auto", "cpu") and not str(self.device).startswith("cuda"):
             raise ConfigError(f"trainer device must be auto, cpu or cuda[:N], got {self.device!r}")
         self.model_config()
@@ -188,6 +188,13 @@ class TrainResult:
     resumed_from: int | None = None
 
 
+def check_run_name(name: str) -> None:
+    """Run names go unquoted into the CSV log: no commas, quotes or newlines."""
+    if not str(name).strip() or any(c in str(name) for c in ',"\n\r'):
+        raise ConfigError(f"trainer run name {name!r} must be non-empty without commas, quotes or newlines "
+                          "(set run= or rename the output folder)")
+
+
 def pick_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -220,6 +227,7 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.progress = progress
         self.run_name = config.run or self.out.name
+        check_run_name(self.run_name)
         self.lr = config.lr_array()
         self.device = pick_device(config.device)
         if config.threads:
