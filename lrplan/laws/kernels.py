@@ -210,13 +210,18 @@ def _fast_terms(lr, s, cum, d, logeta, near):
 def mpl_drop(terms: DropTerms, C: float, beta: float, gamma: float, grad: bool = False):
     """LD at the evaluation rows of ``terms`` (same LR units as the terms were built with).
 
-    With ``grad=True`` returns ``(LD, dLD/dC, dLD/dbeta, dLD/dgamma)``. The per-term sums run as
-    sparse (rows x terms) matrix-vector products on terms sorted by row (built once per terms and
-    reused for every parameter vector of a fit).
+    With ``grad=True`` returns ``(LD, dLD/dC, dLD/dbeta, dLD/dgamma)``. Once ``terms.prepared()``
+    has been called (by the first gradient evaluation, or by a fit up front), the per-term sums run
+    as sparse (rows x terms) matrix-vector products on terms sorted by row, reused for every
+    parameter vector of a fit; a one-off evaluation sums with ``bincount`` instead.
     """
     if terms.size == 0:
         z = np.zeros(terms.n)
         return (z, z, z, z) if grad else z
+    if not grad and getattr(terms, "_prep", None) is None:  # one-off evaluation (a prediction)
+        x = np.exp(np.log(C) - gamma * terms.logeta)
+        x *= np.maximum(terms.u[terms.row] - terms.v, 0.0)
+        return np.bincount(terms.row, weights=terms.w * -np.expm1(-beta * np.log1p(x)), minlength=terms.n)
     R, w, le, D = terms.prepared()
     x = np.exp(np.log(C) - gamma * le)
     x *= D
@@ -302,11 +307,10 @@ def _merged_blocks(P: _Prefix, lo, hi, h):
     # block edges shared by neighbouring blocks: one gather of nb + 1 table rows per row
     edges = np.clip(np.minimum(lo[:, None] + h * np.arange(nb + 1)[None, :], hi[:, None]), 0, T)
     G = P.M[edges]  # (rows, nb + 1, 4)
-    mom = G[:, 1:] - G[:, :-1]
-    a, b = edges[:, :-1], edges[:, 1:]
-    valid = b > a
-    rr = np.broadcast_to(np.arange(lo.size, dtype=np.int64)[:, None], a.shape)[valid]
-    a, b, mom = a[valid], b[valid], mom[valid]
+    # empty blocks (b <= a, rows with shorter bands) have zero moments: never split, dropped below
+    mom = (G[:, 1:] - G[:, :-1]).reshape(-1, 4)
+    a, b = edges[:, :-1].ravel(), edges[:, 1:].ravel()
+    rr = np.repeat(np.arange(lo.size, dtype=np.int64), nb)
     if P.cuts.size:
         i0 = np.searchsorted(P.cuts, a, "right")
         i1 = np.searchsorted(P.cuts, b, "left")
