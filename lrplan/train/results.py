@@ -55,7 +55,7 @@ def load_run(out: str | os.PathLike) -> Curves:
 
 def load_proxy() -> tuple[Curves, pd.DataFrame]:
     """The bundled CPU proxy curves (``lrplan/data/proxy``): 24 runs of the ``nano`` (0.12M) and
-    ``micro`` (0.83M) presets under 6 schedules x 2 seeds, 600 steps of 16 x 64 bytes of the
+    ``micro`` (0.83M) presets under 6 schedules x 2 seeds, 300 steps of 16 x 64 bytes of the
     stdlib corpus. Returns ``(curves, runs)``: train loss every step and val every 25 steps (nats/byte),
     and the runs table (``N``, ``D``, ``lr``, ``batch_size``, ``schedule``, ``seed``, final losses).
     Made by ``benchmarks/make_proxy_curves.py`` from ``grid.toml`` (see the README there)."""
