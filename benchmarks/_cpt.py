@@ -86,8 +86,8 @@ def run_all(configs, workers: int = 2) -> list[Path]:
     return outs
 
 
-def parse_args(doc: str, argv, seeds: int = 1, workers: bool = True):
-    """The common command line: ``--smoke``, ``--seeds N``, ``--workers K``."""
+def parse_args(doc: str, argv, seeds: int = 1, workers: bool = True, short: bool = False):
+    """The common command line: ``--smoke``, ``--seeds N``, ``--workers K`` (and ``--short``)."""
     import argparse
 
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
@@ -95,6 +95,8 @@ def parse_args(doc: str, argv, seeds: int = 1, workers: bool = True):
     ap.add_argument("--seeds", type=int, default=seeds)
     if workers:
         ap.add_argument("--workers", type=int, default=2)
+    if short:
+        ap.add_argument("--short", action="store_true", help="the shared 300 + 300-step setting instead of the longer one")
     return ap.parse_args(argv)
 
 

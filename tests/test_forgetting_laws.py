@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from lrplan.errors import ConfigError, FitError, LoadError, LrplanWarning
-from lrplan.forgetting import CPTLaw, ContinualRun, ForgettingLaw, compare, elapsed, forgetting_curve
+from lrplan.forgetting import CPTLaw, ContinualRun, ForgettingLaw, annealing_areas, compare, elapsed, forgetting_curve
 from lrplan.schedules import parse
 
 # --- clocks -----------------------------------------------------------------------------------
@@ -262,3 +262,51 @@ def test_hyperbolic_replay_factor_is_steep_near_zero_and_round_trips(tmp_path):
     assert CPTLaw.load(tmp_path / "h.json").replay_form == "hyperbolic"
     with pytest.raises(ConfigError, match="replay: must be"):
         CPTLaw("pt", replay="linear")
+
+
+def test_warmup_excluded_from_s2_keeps_s1_and_the_rewarm():
+    lr = parse(f"{PT} + cosine:peak=1e-3,floor=1e-4,warmup=20,steps=600").array()
+    run = ContinualRun(lr, switch=600, steps=np.arange(10, 1200, 10))
+    inc, exc = run.areas(lam=0.999), run.areas(lam=0.999, warmup="exclude")
+    np.testing.assert_array_equal(exc["S1pt"], inc["S1pt"])
+    np.testing.assert_array_equal(exc["S1cpt"], inc["S1cpt"])
+    # constant phase of the WSD (steps 20..479): no LR drop yet, so S2 is 0 without the warmup,
+    # negative (the warmup's rise) with it
+    const = (run.steps >= 20) & (run.steps < 480)
+    assert np.all(exc["S2pt"][const] == 0) and np.all(inc["S2pt"][const] < 0)
+    # the re-warm after the switch counts in both: S2cpt differs only by the warmup's decayed
+    # momentum, the same for any continual schedule
+    other = ContinualRun(parse(f"{PT} + wsd:peak=2e-3,floor=2e-4,warmup=20,steps=600").array(), switch=600,
+                         steps=run.steps)
+    after = run.steps >= 600
+    np.testing.assert_allclose((exc["S2cpt"] - inc["S2cpt"])[after],
+                               (other.areas(warmup="exclude")["S2cpt"] - other.areas()["S2cpt"])[after], atol=1e-12)
+    assert np.all((exc["S2cpt"] - inc["S2cpt"])[after] > 0)
+    _, s2 = annealing_areas(lr, 0.999, "exclude")
+    flat = lr.copy()
+    flat[:20] = lr[20]  # warmup=20: the LR rises over steps 0..20
+    np.testing.assert_allclose(s2, annealing_areas(flat, 0.999)[1], rtol=0, atol=0)
+    with pytest.raises(ConfigError, match="warmup"):
+        CPTLaw("pt", warmup="skip")
+
+
+def test_lam_fit_picks_the_generating_momentum_and_round_trips(tmp_path):
+    specs = ["cosine:peak=3e-3,floor=3e-4,warmup=20,steps=600", "cosine:peak=1e-3,floor=1e-4,warmup=20,steps=600"]
+    gen = CPTLaw("pt", lam=0.99)
+    gen.params_ = dict(TRUE)
+    runs = []
+    for i, spec in enumerate(specs):
+        lr = parse(f"{PT} + {spec}").array()
+        run = ContinualRun(lr, switch=600, steps=np.arange(10, lr.size, 30), name=f"r{i}")
+        run.loss = gen.predict(run) * (1 + np.random.default_rng(i).normal(0, 1e-4, run.steps.size))
+        runs.append(run)
+    law = CPTLaw("pt", lam=(0.99, 0.999)).fit(runs)  # lam="fit" tries LAM_GRID
+    assert law.lam_ == 0.99 and law.lam == (0.99, 0.999)
+    assert law.r2_ > 0.999
+    law.save(tmp_path / "l.json")
+    back = CPTLaw.load(tmp_path / "l.json")
+    assert back.lam == 0.99
+    np.testing.assert_allclose(back.predict(runs[0]), law.predict(runs[0]), rtol=1e-12)
+    for bad in (1.0, "auto", (0.99, 1.5)):
+        with pytest.raises(ConfigError, match="lam: momentum"):
+            CPTLaw("pt", lam=bad)

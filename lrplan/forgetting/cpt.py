@@ -52,13 +52,28 @@ from lrplan.fitting import Param
 from lrplan.forgetting._fit import r2_score, read_json, robust_fit
 
 DOMAINS = ("pt", "cpt")
+#: momentum values tried by ``CPTLaw(lam="fit")`` (0.999 is the paper's)
+LAM_GRID = (0.95, 0.98, 0.99, 0.995, 0.999)
 
 
-def annealing_areas(lr: np.ndarray, lam: float = 0.999) -> tuple[np.ndarray, np.ndarray]:
+def annealing_areas(lr: np.ndarray, lam: float = 0.999, warmup: str = "include") -> tuple[np.ndarray, np.ndarray]:
     """Per-step S1(t) = sum_{s<=t} eta_s and S2(t) = sum_{s<=t} m_s (momentum law, Tissue et al.;
-    the shared kernels of :mod:`lrplan.laws.kernels`)."""
+    the shared kernels of :mod:`lrplan.laws.kernels`).
+
+    ``warmup="exclude"`` (lrplan option) leaves the LR increase of the initial warmup (steps 0..k
+    while the LR rises) out of S2 (S1 keeps it): with lam = 0.999 the memory of S2 is ~1000 steps, so
+    on a short run the warmup's negative "drops" otherwise count against the loss for the whole run.
+    Later LR increases (a re-warm after the switch) always count.
+    """
     from lrplan.laws.kernels import lr_area, momentum_s2
 
+    lr = np.asarray(lr, dtype=np.float64)
+    if warmup == "exclude":
+        rise = np.flatnonzero(np.diff(lr) <= 0)
+        k = int(rise[0]) if rise.size else lr.size - 1  # last step of the initial rise
+        lr2 = lr.copy()
+        lr2[:k] = lr[k]
+        return lr_area(lr), momentum_s2(lr2, lam)
     return lr_area(lr), momentum_s2(lr, lam)
 
 
@@ -108,11 +123,12 @@ class ContinualRun:
         if self.params is not None and not self.params > 0:
             raise ConfigError(f"{self.name}: params (model size N) must be > 0")
 
-    def areas(self, steps=None, lam: float = 0.999) -> dict[str, np.ndarray]:
+    def areas(self, steps=None, lam: float = 0.999, warmup: str = "include") -> dict[str, np.ndarray]:
         """S1pt, S1cpt, S2pt, S2cpt (and Ncpt = steps trained on the new data, counting the
-        switch step) at ``steps`` (default: the evaluation steps)."""
+        switch step) at ``steps`` (default: the evaluation steps); ``warmup`` as in
+        :func:`annealing_areas`."""
         steps = self.steps if steps is None else np.asarray(steps, dtype=np.int64)
-        s1, s2 = annealing_areas(self.lr, lam)
+        s1, s2 = annealing_areas(self.lr, lam, warmup)
         t0 = self.switch
         after = steps >= t0
         s1pt = np.where(after, s1[t0 - 1], s1[steps])
@@ -137,14 +153,20 @@ class CPTLaw:
         replay: fit the replay-ratio extension (needs runs with at least two replay fractions):
             ``True`` or ``"exp"`` (Eq. 8), ``"hyperbolic"`` (see module docstring), ``False``.
         size: fit the model-size extension (needs runs with ``params`` of at least two sizes).
-        lam: momentum of the annealing area (0.999 as in the paper).
+        lam: momentum of the annealing area (0.999 as in the paper), or (lrplan option) ``"fit"``
+            or a sequence of candidates: chosen from :data:`LAM_GRID` (or the candidates) by the
+            training objective, as the loss-laws guide allows
+            for runs much shorter than the ~1/(1 - lam) = 1000-step memory of 0.999.
+        warmup: ``"include"`` (the paper: the initial warmup's LR increase enters S2) or
+            ``"exclude"`` (lrplan option, see :func:`annealing_areas`).
         delta: Huber delta on log loss.
         skip: steps right after the switch left out of the fit (stability gap / re-warm transient).
         shift_clock: clock of the distribution-shift term: ``"lr_area"`` (S1cpt, the paper) or
             ``"steps"`` (steps since the switch; E then is per step, as in the paper's constant-LR
             fits). The benchmarks compare both.
 
-    Fitted attributes: ``params_`` (dict, absolute-LR units), ``r2_`` (on loss), ``huber_``
+    Fitted attributes: ``params_`` (dict, absolute-LR units), ``lam_`` (the momentum used),
+    ``r2_`` (on loss), ``huber_``
     (mean Huber on log loss), ``n_points_``, ``n_runs_``.
 
     >>> from lrplan.schedules import parse
@@ -156,18 +178,24 @@ class CPTLaw:
     True
     """
 
-    def __init__(self, domain: str = "pt", replay: bool = False, size: bool = False, lam: float = 0.999,
-                 delta: float = 1e-3, skip: int = 0, shift_clock: str = "lr_area"):
+    def __init__(self, domain: str = "pt", replay: bool = False, size: bool = False, lam: float | str = 0.999,
+                 delta: float = 1e-3, skip: int = 0, shift_clock: str = "lr_area", warmup: str = "include"):
         if domain not in DOMAINS:
             raise ConfigError(f"domain: must be 'pt' (old data) or 'cpt' (new data), got {domain!r}")
-        if not 0.0 < lam < 1.0:
-            raise ConfigError(f"lam: momentum must be in (0, 1), got {lam}")
+        grid = LAM_GRID if lam == "fit" else tuple(lam) if isinstance(lam, (tuple, list)) else (lam,)
+        if not grid or not all(isinstance(v, (int, float)) and 0.0 < v < 1.0 for v in grid):
+            raise ConfigError(f"lam: momentum must be in (0, 1), a sequence of such values or 'fit', got {lam!r}")
+        self._lam_grid = tuple(float(v) for v in grid)
+        if warmup not in ("include", "exclude"):
+            raise ConfigError(f"warmup: must be 'include' or 'exclude', got {warmup!r}")
+        self.warmup = warmup
         if replay not in (False, True, "exp", "hyperbolic"):
             raise ConfigError(f"replay: must be False, True/'exp' or 'hyperbolic', got {replay!r}")
         self.replay_form = "hyperbolic" if replay == "hyperbolic" else "exp"
         if shift_clock not in ("lr_area", "steps"):
             raise ConfigError(f"shift_clock: must be 'lr_area' or 'steps', got {shift_clock!r}")
-        self.domain, self.replay, self.size, self.lam, self.delta, self.skip = domain, bool(replay), bool(size), float(lam), float(delta), int(skip)
+        self.domain, self.replay, self.size, self.delta, self.skip = domain, bool(replay), bool(size), float(delta), int(skip)
+        self.lam = lam if lam == "fit" else tuple(self._lam_grid) if isinstance(lam, (tuple, list)) else float(lam)
         self.shift_clock = shift_clock
         self._clock = "S1cpt" if shift_clock == "lr_area" else "Ncpt"
 
@@ -202,7 +230,7 @@ class CPTLaw:
             keep = s1 > 0
             if use_loss and self.skip:
                 keep &= ~((steps >= run.switch) & (steps < run.switch + self.skip))
-            ar = run.areas(steps[keep], self.lam)
+            ar = run.areas(steps[keep], self._lam, self.warmup)
             ars.append(ar)
             rs.append(np.full(int(keep.sum()), run.replay))
             if self.size and run.params is None:
@@ -216,9 +244,30 @@ class CPTLaw:
         cols = self._columns(ar, r, N, params)
         return sum(params[k] * cols[k] for k in cols)
 
+    @property
+    def _lam(self) -> float:
+        return getattr(self, "lam_", None) or (self.lam if isinstance(self.lam, float) else 0.999)
+
     # -- fit / predict -------------------------------------------------------------
     def fit(self, runs: Sequence[ContinualRun]) -> "CPTLaw":
         """Fit the law to the evaluation losses of ``runs`` (all on this law's domain)."""
+        if len(self._lam_grid) > 1:  # best momentum of the grid by the training objective
+            best = None
+            for lam in self._lam_grid:
+                law = CPTLaw(self.domain, self.replay_form if self.replay else False, self.size, lam, self.delta,
+                             self.skip, self.shift_clock, self.warmup)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    law.fit(runs)
+                if best is None or law.huber_ < best[0].huber_:
+                    best = (law, caught)
+            law, caught = best
+            for w in caught:
+                warnings.warn(w.message, stacklevel=2)
+            for k in ("params_", "fit_warnings_", "r2_", "huber_", "n_points_", "n_runs_", "lam_"):
+                setattr(self, k, getattr(law, k))
+            return self
+        self.lam_ = self._lam_grid[0]
         runs = list(runs)
         if not runs:
             raise FitError("cpt fit: no runs given")
@@ -304,7 +353,7 @@ class CPTLaw:
             raise ConfigError(f"{run.name}: prediction steps must lie in 0..{run.lr.size - 1}")
         if self.size and run.params is None:
             raise ConfigError(f"{run.name}: this law has the size extension; give params (model size N)")
-        ar = run.areas(steps, self.lam)
+        ar = run.areas(steps, self._lam, self.warmup)
         r = np.full(steps.size, run.replay)
         N = np.full(steps.size, run.params if run.params is not None else 1.0)
         out = self._eval(ar, r, N, self.params_)
@@ -314,7 +363,7 @@ class CPTLaw:
         """The distribution-shift term alone (nats): forgetting (> 0) or adaptation (< 0)."""
         self._check()
         steps = run.steps if steps is None else np.asarray(steps, dtype=np.int64)
-        ar = run.areas(steps, self.lam)
+        ar = run.areas(steps, self._lam, self.warmup)
         zero = {k: 0.0 for k in _linear_names(self.size)}
         p = {**self.params_, **zero, "B": self.params_["B"]}
         r = np.full(steps.size, run.replay)
@@ -325,7 +374,7 @@ class CPTLaw:
     def to_dict(self) -> dict:
         self._check()
         replay = self.replay_form if self.replay else False
-        return {"law": "cpt", "domain": self.domain, "replay": replay, "size": self.size, "lam": self.lam,
+        return {"law": "cpt", "domain": self.domain, "replay": replay, "size": self.size, "lam": self._lam, "warmup": self.warmup,
                 "delta": self.delta, "skip": self.skip, "shift_clock": self.shift_clock, "units": {"lr": "absolute", "S1": "sum of absolute LR over steps"},
                 "params": self.params_,
                 "metrics": {"r2": self.r2_, "huber": self.huber_, "n_points": self.n_points_, "n_runs": self.n_runs_}}
@@ -335,7 +384,7 @@ class CPTLaw:
         if d.get("law") != "cpt" or "params" not in d:
             raise LoadError("cpt law JSON: missing 'law': 'cpt' or 'params'")
         law = cls(d.get("domain", "pt"), d.get("replay", False), d.get("size", False), d.get("lam", 0.999),
-                  d.get("delta", 1e-3), d.get("skip", 0), d.get("shift_clock", "lr_area"))
+                  d.get("delta", 1e-3), d.get("skip", 0), d.get("shift_clock", "lr_area"), d.get("warmup", "include"))
         need = set(_linear_names(law.size) + _nonlinear_names(law.replay, law.size))
         missing = need - set(d["params"])
         if missing:
