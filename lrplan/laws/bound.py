@@ -46,9 +46,17 @@ def bound_q(lr, steps, chunk_pairs: int = 4_000_000) -> np.ndarray:
         s = steps[idx]
         k = np.arange(int(s.max()))
         Ss, Es = S[s][:, None], E[s][:, None]
-        term = lr[k][None, :] / np.maximum(Ss - S[k][None, :], tiny) * (Es - Ep[k][None, :]) / np.maximum(Ss - Sp[k][None, :], tiny)
-        term = np.where(k[None, :] < s[:, None], term, 0.0)
-        out[idx] = E[s] / (2 * np.maximum(S[s], tiny)) + 0.5 * term.sum(axis=1)
+        # in place on three (rows, k) buffers: eta_k (E_s - E_{k-1}) / ((S_s - S_k)(S_s - S_{k-1}))
+        num = Es - Ep[k][None, :]
+        num *= lr[k][None, :]
+        den = Ss - S[k][None, :]
+        np.maximum(den, tiny, out=den)
+        den2 = Ss - Sp[k][None, :]
+        np.maximum(den2, tiny, out=den2)
+        den *= den2
+        num /= den
+        num *= k[None, :] < s[:, None]  # only k < s
+        out[idx] = E[s] / (2 * np.maximum(S[s], tiny)) + 0.5 * num.sum(axis=1)
         i += n
     return out
 

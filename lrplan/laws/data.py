@@ -104,9 +104,11 @@ def find_spikes(data: list[CurveData], floor: float = 0.02, window: int = 5) -> 
         y = np.log(d.loss)
         n = y.size
         r = np.full(n, -np.inf)
+        full = np.median(np.lib.stride_tricks.sliding_window_view(y, window), axis=1) if n >= window else np.empty(0)
         for i in range(2, n - 2):
-            left = np.median(y[max(0, i - window):i])
-            right = np.median(y[i + 1:i + 1 + window])
+            # medians of full windows come from ``full`` (window starting at j = full[j])
+            left = full[i - window] if i >= window else np.median(y[:i])
+            right = full[i + 1] if i + 1 + window <= n else np.median(y[i + 1:])
             r[i] = y[i] - max(left, right)
         fin = r[np.isfinite(r)]
         if fin.size < 3:
