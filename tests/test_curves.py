@@ -97,3 +97,15 @@ def test_concat_refuses_clashing_run_names():
     b = Curves.from_frame(frame(run="r", step=[0], loss=[2.0]), "b.csv")
     with pytest.raises(LoadError, match="run name 'r' appears in both a.csv and b.csv"):
         Curves.concat([a, b])
+
+
+def test_atomic_writes_use_the_umask_mode(tmp_path):
+    import os
+
+    from lrplan import _io
+
+    p = _io.write_text(tmp_path / "x.txt", "hello")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert p.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert p.read_text() == "hello"

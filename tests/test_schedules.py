@@ -260,3 +260,16 @@ def test_schedule_call_and_past_end():
     assert s(0) == 1.0
     assert s(25) == s(9)
     np.testing.assert_array_equal(s(np.array([0, 9])), s.array()[[0, 9]])
+
+
+def test_canonical_spec_folds_in_steps_and_rescaled_peak():
+    from lrplan.schedules import canonical_spec
+
+    spec = canonical_spec("cosine:peak=3e-3,warmup=0.1,floor=0.1x", 300)
+    assert "steps=300" in spec
+    np.testing.assert_allclose(parse(spec).array(), parse("cosine:peak=3e-3,warmup=30,floor=3e-4", 300).array(), rtol=1e-15)
+    scaled = canonical_spec("wsd:peak=2e-3,warmup=10,cooldown=0.2,floor=2e-4,steps=100 + constant:peak=1e-4", 200, peak=1e-3)
+    np.testing.assert_allclose(parse(scaled).array(),
+                               parse("wsd:peak=2e-3,warmup=10,cooldown=0.2,floor=2e-4,steps=100 + constant:peak=1e-4",
+                                     200).array() / 2, rtol=1e-12)
+    assert canonical_spec("power:peak=0.02,a=4,b=0.51,tokens_per_step=1e5", 100, peak=0.01) == "custom"

@@ -25,12 +25,12 @@ from lrplan.schedules.families import (
     rex,
     wsd,
 )
-from lrplan.schedules.spec import family_keys, lr_array, parse
+from lrplan.schedules.spec import canonical_spec, family_keys, lr_array, parse
 
 __all__ = [
     "Schedule", "custom", "from_csv", "join", "warmup_ramp", "with_warmup",
     "lambda_lr", "to_csv", "to_frame", "torch_snippet",
     "COOLDOWN_SHAPES", "FAMILIES", "constant", "cosine", "cyclic", "decay_curve", "exponential",
     "infinite", "inverse_sqrt", "linear", "multistep", "onecycle", "power", "rex", "wsd",
-    "family_keys", "lr_array", "parse",
+    "canonical_spec", "family_keys", "lr_array", "parse",
 ]

@@ -169,6 +169,30 @@ def parse(spec: str | Schedule, steps: int | None = None) -> Schedule:
     return join(parts, spec=" + ".join(p.spec for p in parts))
 
 
+_ABS_LR_KEY = re.compile(r"(?<=[:,])(peak|floor|const)=([^,+\s]+)")
+
+
+def canonical_spec(spec: str, steps: int | None = None, peak: float | None = None) -> str:
+    """The canonical spec (explicit ``steps``, absolute LRs) of ``spec`` over ``steps`` steps,
+    rescaled so that its maximum LR is ``peak`` when given (every absolute LR is scaled).
+
+    Returns ``"custom"`` when a rescaled schedule cannot be written as a spec (e.g. the Power
+    scheduler, whose LR is not proportional to its peak).
+    """
+    sched = parse(spec, steps)
+    if peak is None or peak == sched.peak:
+        return sched.spec
+    import numpy as np
+
+    factor = float(peak) / sched.peak
+    scaled = _ABS_LR_KEY.sub(lambda m: f"{m.group(1)}={float(m.group(2)) * factor!r}", sched.spec)
+    try:
+        ok = np.allclose(parse(scaled).array(), sched.array() * factor, rtol=1e-12, atol=0)
+    except SpecError:
+        ok = False
+    return scaled if ok else "custom"
+
+
 def lr_array(spec: str | Schedule, steps: int | None = None):
     """Shortcut: the exact per-step LR (float64) of a spec for steps 0..T-1."""
     return parse(spec, steps).array()

@@ -66,7 +66,10 @@ def load_proxy() -> tuple[Curves, pd.DataFrame]:
         runs = pd.read_csv(p)
     with resources.as_file(root / "curves.csv.gz") as p:
         frame = pd.read_csv(p, dtype={"run": str, "split": str})
-    meta = {r.run: RunMeta(run=r.run, schedule=r.schedule, peak_lr=float(r.lr), batch_size=float(r.batch_size),
+    from lrplan.schedules import canonical_spec
+
+    # exact T-step specs (runs.csv of older sweeps holds the spec without steps)
+    meta = {r.run: RunMeta(run=r.run, schedule=canonical_spec(r.schedule, int(r.steps)), peak_lr=float(r.lr), batch_size=float(r.batch_size),
                            seq_len=int(r.seq_len), params=float(r.N), source="lrplan proxy",
                            extra={"preset": r.preset, "seed": int(r.seed)})
             for r in runs.itertuples()}

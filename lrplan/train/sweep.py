@@ -63,7 +63,7 @@ SUMMARY_COLUMNS = {
     "seq_len": "sequence length (tokens)",
     "steps": "planned optimizer steps",
     "steps_done": "optimizer steps completed",
-    "schedule": "schedule spec (before peak_lr rescaling)",
+    "schedule": "exact schedule spec as trained (steps and peak_lr rescaling folded in; \"custom\" for LR arrays)",
     "seed": "training seed",
     "loss": "final validation loss (nats/token) of a finished run, the value to fit; empty otherwise",
     "val_loss": "last validation loss logged (nats/token; for a diverged run, before it diverged)",
@@ -186,7 +186,7 @@ def summarize(out: str | os.PathLike) -> dict:
         row["batch_tokens"] = row["batch_size"] * row["seq_len"]
     row["steps"] = meta.get("steps", cfg.get("steps"))
     row["steps_done"] = meta.get("steps_done")
-    row["schedule"] = cfg.get("schedule") if cfg.get("lr") is None else "custom"
+    row["schedule"] = meta.get("schedule") or (cfg.get("schedule") if cfg.get("lr") is None else "custom")
     row["seed"] = cfg.get("seed")
     row["val_loss"] = meta.get("final_val_loss")
     row["loss"] = row["val_loss"] if row["status"] == "finished" else None

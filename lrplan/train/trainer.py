@@ -45,7 +45,7 @@ import torch
 
 from lrplan import _io
 from lrplan.errors import ConfigError, LrplanError
-from lrplan.schedules import custom, parse
+from lrplan.schedules import canonical_spec, custom, parse
 from lrplan.train.data import BatchSampler, Injections, Mixture, eval_batches, load_corpus
 from lrplan.train.model import GPT, model_config
 from lrplan.train.results import read_meta
@@ -159,6 +159,14 @@ class TrainConfig:
         if self.peak_lr is not None:
             arr = arr * (self.peak_lr / sched.peak)
         return arr
+
+    def schedule_spec(self) -> str:
+        """The exact spec of the applied schedule, with ``steps`` and any ``peak_lr`` rescaling
+        folded in, so that lrplan's laws rebuild the very LR array that was trained with;
+        ``"custom"`` for an explicit ``lr`` list (or a rescaled spec that cannot be written)."""
+        if self.lr is not None:
+            return "custom"
+        return canonical_spec(self.schedule, self.steps, self.peak_lr)
 
     def corpus_specs(self) -> dict[str, str]:
         return dict(self.corpora) if self.corpora else {"main": self.corpus}
@@ -276,7 +284,7 @@ class Trainer:
         meta = {
             "run": self.run_name, "status": self.status, "steps_done": self.step, "steps": self.config.steps,
             "params": self.params, "tokens": self.step * self.tokens_per_step, "seed": self.config.seed,
-            "schedule": self.config.schedule if self.config.lr is None else "custom", "peak_lr": float(self.lr.max()),
+            "schedule": self.config.schedule_spec(), "peak_lr": float(self.lr.max()),
             "batch_size": self.config.batch_size, "seq_len": self.model.config.block_size,
             "model": self.model.config.to_dict(), "device": str(self.device), "threads": torch.get_num_threads(),
             "torch": torch.__version__, "final_train_loss": self.last_train, "final_val_loss": self.last_val,
