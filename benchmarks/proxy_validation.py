@@ -79,7 +79,7 @@ def proxy_rows(laws, n_boot, presets=None, seeds=None):
     from lrplan.train.results import load_proxy
 
     curves, runs = load_proxy()
-    curves = curves.select(split="val")
+    curves = curves.select(split="val").after_warmup()
     out, noise = [], []
     for preset in presets or sorted(runs["preset"].unique()):
         for seed in seeds or sorted(runs["seed"].unique()):

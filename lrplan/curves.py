@@ -198,6 +198,23 @@ class Curves:
             d = d[d["split"] == split]
         return Curves(d.reset_index(drop=True), {r: self.meta[r] for r in d["run"].unique()}, self.source, _validated=True)
 
+    def after_warmup(self) -> "Curves":
+        """Rows from the end of each run's warmup on (warmup read from ``meta.schedule``; runs
+        without a schedule keep every row). Loss laws do not model the warmup phase itself."""
+        from lrplan.schedules import parse
+
+        keep = np.ones(len(self.data), dtype=bool)
+        for run, m in self.meta.items():
+            if not m.schedule or m.schedule == "custom":
+                continue
+            sched = parse(m.schedule)
+            w = int(sched.params.get("warmup", 0) or 0)
+            if sched.params.get("family") == "join":
+                w = int(sched.params["parts"][0].get("warmup", 0) or 0)
+            keep &= ~((self.data["run"] == run).to_numpy() & (self.data["step"] < w).to_numpy())
+        d = self.data[keep].reset_index(drop=True)
+        return Curves(d, {r: self.meta[r] for r in d["run"].unique()}, self.source, _validated=True)
+
     def summary(self) -> pd.DataFrame:
         """One row per run and split: points, step range, loss range, whether LR is logged."""
         rows = []

@@ -189,13 +189,14 @@ def _proxy_section(work: Path, law_name: str, say: Callable[[str], None]):
     if curves is None or len(curves.runs) < 3:
         return None
     size = _pick_size(curves)
-    runs = [r for r in curves.runs if _size_of(curves, r) == size]
+    seed = min(curves.meta[r].extra.get("seed", 0) for r in curves.runs)
+    runs = [r for r in curves.runs if _size_of(curves, r) == size and curves.meta[r].extra.get("seed", 0) == seed]
     fit_runs = [r for r in runs if _family(curves, r) in ("constant", "cosine")][:2]
     if len(fit_runs) < 2:
         return None
     say(f"fitting the {law_name} law on {len(fit_runs)} bundled proxy curves and predicting {len(runs) - len(fit_runs)} others")
     split = "val" if "val" in curves.splits else curves.default_split()
-    sub = curves.select(runs, split=split)
+    sub = curves.select(runs, split=split).after_warmup()
     law = make_law(law_name).fit(sub, runs=fit_runs)
     held = [d for d in resolve(sub, runs=[r for r in runs if r not in fit_runs])]
     rows = []
@@ -207,8 +208,8 @@ def _proxy_section(work: Path, law_name: str, say: Callable[[str], None]):
                      "final err %": 100 * m["FinalE"], "in band": coverage(d.loss, lo, hi)})
     fig = plot_validation(law, held[:6], title=f"Bundled proxy runs ({split} loss): fitted on {', '.join(fit_runs)}")
     _io.save_figure(fig, work / "proxy.png")
-    text = (f"CPU runs of lrplan's own trainer (lrplan/data/proxy). Fitted on {', '.join(fit_runs)} ({split} "
-            "loss); every other schedule of that model size is predicted.")
+    text = (f"CPU runs of lrplan's own trainer (lrplan/data/proxy, 300 steps). Fitted on {', '.join(fit_runs)} "
+            f"({split} loss after warmup); the other schedules of that model size and seed are predicted.")
     table = pd.DataFrame(rows).round({"final": 4, "predicted": 4, "err %": 3, "worst %": 3, "final err %": 3, "in band": 2})
     return Section("4. Predict proxy runs of the built-in trainer", text, table, ["proxy.png"])
 

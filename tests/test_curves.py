@@ -109,3 +109,13 @@ def test_atomic_writes_use_the_umask_mode(tmp_path):
     os.umask(umask)
     assert p.stat().st_mode & 0o777 == 0o666 & ~umask
     assert p.read_text() == "hello"
+
+
+def test_after_warmup_drops_the_warmup_rows_of_each_run():
+    df = frame(run=["a"] * 4 + ["b"] * 2 + ["c"] * 2, step=[0, 5, 10, 20, 0, 30, 0, 1], loss=[5, 4, 3, 2, 5, 3, 5, 4.0])
+    meta = {"a": RunMeta(run="a", schedule="cosine:peak=1,warmup=10,steps=100"),
+            "b": RunMeta(run="b", schedule="constant:peak=1,warmup=20,steps=50 + constant:peak=0.5,steps=50")}
+    c = Curves.from_frame(df, meta=meta).after_warmup()
+    assert c.curve("a")["step"].tolist() == [10, 20]
+    assert c.curve("b")["step"].tolist() == [30]
+    assert c.curve("c")["step"].tolist() == [0, 1]  # no schedule known: kept
