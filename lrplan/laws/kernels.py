@@ -157,7 +157,7 @@ def drop_terms(lr, steps, method: str = "auto", near: int = 32, max_exact: int =
     d = lr_drops(lr)
     floor = ETA_FLOOR * max(float(lr.max()), 1e-300)
     logeta = np.log(np.maximum(lr, floor))
-    cps = np.flatnonzero(d)  # change points k >= 1
+    cps = np.flatnonzero(d) if method in ("auto", "exact") else None  # change points k >= 1
     if method == "auto":
         method = "exact" if cps.size * s.size <= max_exact else "fast"
     if method == "exact":
@@ -278,12 +278,12 @@ class _Prefix:
 
     def __init__(self, d, cumprev, logeta):
         T = d.size
-        aw = np.abs(d)
-        # one (T+1, 4) table (columns: drop, |drop|, |drop|*S1(k-1), |drop|*log eta) so that a
-        # block's moments come from two row gathers
-        self.M = np.empty((T + 1, 4))
+        # one (T+1, 3) table (columns: drop, drop*S1(k-1), drop*log eta) so that a block's moments
+        # come from two row gathers. Blocks never mix drop signs (see cuts), so the drop-weighted
+        # means sum(drop*x)/sum(drop) are |drop|-weighted means.
+        self.M = np.empty((T + 1, 3))
         self.M[0] = 0.0
-        for j, x in enumerate((d, aw, aw * cumprev, aw * logeta)):
+        for j, x in enumerate((d, d * cumprev, d * logeta)):
             np.cumsum(x, out=self.M[1:, j])
         nz = np.flatnonzero(d)
         if nz.size:
@@ -306,9 +306,9 @@ def _merged_blocks(P: _Prefix, lo, hi, h):
         return np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0)
     # block edges shared by neighbouring blocks: one gather of nb + 1 table rows per row
     edges = np.clip(np.minimum(lo[:, None] + h * np.arange(nb + 1)[None, :], hi[:, None]), 0, T)
-    G = P.M[edges]  # (rows, nb + 1, 4)
+    G = P.M[edges]  # (rows, nb + 1, 3)
     # empty blocks (b <= a, rows with shorter bands) have zero moments: never split, dropped below
-    mom = (G[:, 1:] - G[:, :-1]).reshape(-1, 4)
+    mom = (G[:, 1:] - G[:, :-1]).reshape(-1, 3)
     a, b = edges[:, :-1].ravel(), edges[:, 1:].ravel()
     rr = np.repeat(np.arange(lo.size, dtype=np.int64), nb)
     if P.cuts.size:
@@ -327,9 +327,9 @@ def _merged_blocks(P: _Prefix, lo, hi, h):
             b2 = np.where(j == n[rep] - 1, b[rep], cut_hi)
             rr = np.concatenate([rr[keep], rs[rep]])
             mom = np.concatenate([mom[keep], P.M[b2] - P.M[a2]])
-    m = mom[:, 1] > 0
+    m = mom[:, 0] != 0
     mom = mom[m]
-    return rr[m], mom[:, 0], mom[:, 2] / mom[:, 1], mom[:, 3] / mom[:, 1]
+    return rr[m], mom[:, 0], mom[:, 1] / mom[:, 0], mom[:, 2] / mom[:, 0]
 
 
 def _gc(w, c, D, beta):
