@@ -2,13 +2,13 @@
 
 A small replica of Chang et al. 2024 (arXiv:2406.11813) with the Fictional Knowledge dataset
 (Apache-2.0, read from ``$LRPLAN_FK_DIR``): ``nano`` preset trained on the Python stdlib at a
-constant LR (2e-3 and 1e-3, 20 warmup steps, 1000 steps); 16 facts per scenario (one memorisation probe each, cut to a
-65-byte window ending at the target) are injected as batch rows:
+constant LR (2e-3 and 1e-3, 20 warmup steps, 1000 steps); facts (one memorisation probe each, cut
+to a 65-byte window ending at the target) are injected as batch rows:
 
-* ``paraphrased`` (records 0-15): 3 exposures, 100 steps apart, a different wording each time;
-* ``duplicated`` (records 40-55): the same window 3 times, 100 steps apart;
-* ``once`` (records 80-95): one exposure;
-* ``control`` (records 100-115): never injected, probed only.
+* ``paraphrased`` (records 0-39): 3 exposures, 100 steps apart, a different wording each time;
+* ``duplicated`` (records 40-79): the same window 3 times, 100 steps apart;
+* ``once`` (records 80-109): one exposure;
+* ``control`` (records 110-129): never injected, probed only.
 
 The first exposure is at step 200 (after the fastest initial learning). The tiny model is still
 learning the general byte statistics, which lifts every probe's log-probability; the mean
@@ -32,7 +32,10 @@ import time
 
 from _cpt import CACHE, FK_DIR, SMOKE_OLD, publish
 
-SCENARIOS = {"paraphrased": range(0, 16), "duplicated": range(40, 56), "once": range(80, 96), "control": range(100, 116)}
+#: record indices per scenario: the dataset's 40 paraphrased, 40 duplicated records, 30 of the 50
+#: "once" records and the other 20 as never-injected controls (more probes: less noise in the
+#: probe-averaged retention curve)
+SCENARIOS = {"paraphrased": range(0, 40), "duplicated": range(40, 80), "once": range(80, 110), "control": range(110, 130)}
 
 
 def run_one(lr: float, smoke: bool, steps: int, facts, inj, exposures, window: int):
@@ -45,7 +48,7 @@ def run_one(lr: float, smoke: bool, steps: int, facts, inj, exposures, window: i
 
     cfg = TrainConfig(preset="nano", batch_size=16, steps=steps, schedule=f"constant:peak={lr:g},warmup={5 if smoke else 20}",
                       corpus=SMOKE_OLD if smoke else "stdlib", eval_every=steps, checkpoint_every=10_000,
-                      keep_checkpoint=False, run=f"facts{'-smoke' if smoke else ''}-lr{lr:g}")
+                      keep_checkpoint=False, run=f"facts{'-smoke' if smoke else ''}-{len(facts)}-lr{lr:g}")
     out = CACHE / "runs" / cfg.run
     if not (out / "probes.csv").exists():
         import shutil
@@ -77,6 +80,7 @@ def main(argv=None) -> dict:
     recs = load_records(FK_DIR)
     scen = {k: list(v)[:2] for k, v in SCENARIOS.items()} if smoke else SCENARIOS
     facts = build_facts(recs, 64, scen)
+    counts = {k: sum(f.scenario == k for f in facts) for k in scen}
     first, every, times = (10, 10, 2) if smoke else (200, 100, 3)
     inj, exposures = exposure_plan(facts, first=first, every=every, times=times, per_step=8)
     steps = 60 if smoke else args.steps
@@ -89,9 +93,9 @@ def main(argv=None) -> dict:
         return result
     lines = ["## Fact injection: retention law per exposure scenario (Chang et al. 2024 metrics)", "",
              f"Built-in trainer, `nano`, Python stdlib at constant LR ({', '.join(f'{x:g}' for x in lrs)}), {steps} steps; "
-             "16 Fictional Knowledge facts "
-             "per scenario injected as 65-byte batch rows from step 200 (paraphrased / duplicated: 3 exposures 100 steps apart; "
-             "once: 1), 16 never-injected control facts; probes scored every step. Effectivity = log-prob gain of the first "
+             f"{counts['paraphrased']} / {counts['duplicated']} / {counts['once']} Fictional Knowledge facts "
+             "(paraphrased / duplicated / once) injected as 65-byte batch rows from step 200 (paraphrased / duplicated: 3 exposures 100 steps apart; "
+             f"once: 1), {counts['control']} never-injected control facts; probes scored every step. Effectivity = log-prob gain of the first "
              "exposure (nats); law R(t) = b - a log10(t) on the probe-averaged retainability after the last exposure "
              "(IQR rule k = 2); threshold = 10^(b/a) steps. Drift-corrected = control-probe mean subtracted first.", "",
              "| LR | scenario | log-probs | probes kept | effectivity (nats) | a (decay / decade) | b | R2 of the law | threshold (steps) | points |",
