@@ -66,6 +66,17 @@ def test_every_step_evaluation_within_1e5_nats_of_double_sum():
     assert np.max(np.abs(B * (every[steps] - ref))) < 1e-5
 
 
+def test_sampled_prediction_within_1e5_nats_of_double_sum():
+    # the path MultiPowerLaw.predict takes for 1,000 sampled steps of a long smooth schedule
+    from lrplan.laws.mpl import published
+
+    lr = parse("cosine:peak=3e-4,warmup=2000,floor=3e-5", 60000).array()
+    steps = np.linspace(0, lr.size - 1, 1000).astype(int)
+    L0, A, alpha, B, C, beta, gamma = PARAMS
+    ref = L0 + A * np.maximum(np.cumsum(lr)[steps], 3e-4) ** (-alpha) - B * K.mpl_drop_exact(lr, steps, C, beta, gamma)
+    assert np.max(np.abs(published("100").predict(lr, steps) - ref)) < 1e-5
+
+
 def test_mpl_drop_gradient_matches_finite_differences():
     lr = mpl_schedule("wsdcon_9").array()
     terms = K.drop_terms(lr / 3e-4, np.arange(2160, 16000, 300))

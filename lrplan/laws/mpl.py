@@ -56,18 +56,19 @@ class MultiPowerLaw(Law):
             fitting.Param("gamma", 0.6, GAMMA_BOUNDS[0], GAMMA_BOUNDS[1]),
         ]
 
-    #: near-field size of the fast drop terms (error below 1e-6 nats on the bundled schedules and
-    #: ~4e-8 nats on a 1M-step cosine, vs the exact double sum)
-    near = 16
+    #: near-field size of the fast drop terms: 16 while fitting (faster; error about 1e-6 nats on
+    #: the bundled schedules), 32 for predictions (~2e-7 nats; the published-parameter TEST table's
+    #: 25M WorstE, 0.0040950 with exact sums, sits on a rounding edge that near=16 tips over)
+    near = 32
     #: True while fitting: always drop terms (they carry gradients), never the every-step scheme
     _fitting = False
 
     def fit_data(self, data):
-        self._fitting = True
+        self._fitting, self.near = True, 16
         try:
             return super().fit_data(data)
         finally:
-            self._fitting = False
+            self._fitting, self.near = False, 32
 
     def _features(self, lr_norm, steps):
         S1 = np.maximum(np.cumsum(lr_norm)[steps], K.MIN_AREA)
