@@ -17,8 +17,8 @@ from lrplan.cli.app import app, console, err_console
 
 cpt_app = typer.Typer(help="Continual pre-training law (Wang et al. 2025): fit old/new-domain loss across a data switch, predict other continual schedules.", no_args_is_help=True)
 forget_app = typer.Typer(help="Forgetting curves on a chosen clock and fact retention (Chang et al. 2024).", no_args_is_help=True)
-app.add_typer(cpt_app, name="cpt", rich_help_panel="Laws")
-app.add_typer(forget_app, name="forgetting", rich_help_panel="Laws")
+app.add_typer(cpt_app, name="cpt", rich_help_panel="Continual pre-training")
+app.add_typer(forget_app, name="forgetting", rich_help_panel="Continual pre-training")
 
 RunsArg = Annotated[list[Path], typer.Argument(help="Trainer run folders or curve CSV files.")]
 SplitOpt = Annotated[str, typer.Option(help="Evaluation split of the domain (trainer runs: val_old or val_new).")]
