@@ -15,7 +15,9 @@ import fcntl
 import os
 import platform
 import re
+import statistics
 import sys
+import time
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -24,6 +26,17 @@ HEADER = "# lrplan benchmark results\n\nEvery section below is written by the sc
 
 def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def timed(fn, repeats: int):
+    """Run ``fn`` ``repeats`` times: (median wall s, all wall s, median CPU s of this process, last result)."""
+    times, cpu, out = [], [], None
+    for _ in range(max(1, repeats)):
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(times), times, statistics.median(cpu), out
 
 
 def write_section(name: str, body: str, command: str | None = None) -> Path:

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 import warnings
@@ -30,6 +29,7 @@ from lrplan.laws import kernels as K  # noqa: E402
 from lrplan.laws import make_law  # noqa: E402
 from lrplan.laws.mpl import published  # noqa: E402
 from lrplan.schedules import parse  # noqa: E402
+import _results  # noqa: E402
 
 LAWS = ("power", "bound", "momentum", "mpl", "auto")
 
@@ -39,15 +39,10 @@ CPU = {}
 
 def timed(fn, repeats, key=None):
     """Median wall time (and, under ``key`` in CPU, median CPU time of this process)."""
-    times, cpu, out = [], [], None
-    for _ in range(repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
+    wall, _, cpu, out = _results.timed(fn, repeats)
     if key:
-        CPU[key] = statistics.median(cpu)
-    return statistics.median(times), out
+        CPU[key] = cpu
+    return wall, out
 
 
 def fit_times(sizes, laws, repeats):

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -32,15 +29,7 @@ from lrplan.plan.freeform import default_init  # noqa: E402
 GOAL_S = 30.0
 
 
-def timed(fn, repeats):
-    """(median wall s, all wall s, median CPU s of this process, last result)."""
-    times, cpu, out = [], [], None
-    for _ in range(repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return statistics.median(times), times, statistics.median(cpu), out
+from _results import timed  # noqa: E402
 
 
 def run(steps: int, repeats: int, resolution: int = 4096):
