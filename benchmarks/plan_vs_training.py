@@ -71,12 +71,12 @@ def config(s, run, steps, seed, eval_every, schedule=None, lr=None):
     return cfg
 
 
-def fit_law(folders, specs, t1, warmup, n_boot):
-    """lrplan's MPL fitted on the validation curves (steps >= warmup) of the short runs."""
+def fit_law(folders, specs, t1, warmup, n_boot, law_name="mpl"):
+    """lrplan's law (default MPL) fitted on the validation curves (steps >= warmup) of the short runs."""
     import pandas as pd
 
     from lrplan.curves import Curves
-    from lrplan.laws import MultiPowerLaw
+    from lrplan.laws import make_law
     from lrplan.schedules import parse
     from lrplan.train.results import load_run
 
@@ -89,10 +89,10 @@ def fit_law(folders, specs, t1, warmup, n_boot):
         meta[run] = c.meta[run]
         scheds[run] = parse(spec, t1)
     curves = Curves(pd.concat(frames, ignore_index=True), meta, source="plan_vs_training fit runs")
-    return MultiPowerLaw(n_boot=n_boot).fit(curves, schedules=scheds)
+    return make_law(law_name, n_boot=n_boot).fit(curves, schedules=scheds)
 
 
-def run(s, smoke, workers):
+def run(s, smoke, workers, law_name="mpl"):
     from lrplan.plan import Constraints, load_objective, plan_schedule
 
     t1 = s["t1"]
@@ -105,7 +105,7 @@ def run(s, smoke, workers):
     fit_jobs = [(config(s, f"fit-{k}-{t1}", t1, 0, s["eval_every_fit"], schedule=v), root / f"fit-{k}-{t1}")
                 for k, v in fit_specs.items()]
     train_all(fit_jobs, workers)
-    law = fit_law([j[1] for j in fit_jobs], list(fit_specs.values()), t1, w, s["n_boot"])
+    law = fit_law([j[1] for j in fit_jobs], list(fit_specs.values()), t1, w, s["n_boot"], law_name)
     point, objective, band, info = load_objective(law)
     c = Constraints.build(t2, PEAK, warmup=w)
     # the default plan (free-form up to one decrement per step) and a smooth variant (32 blocks,
@@ -117,7 +117,8 @@ def run(s, smoke, workers):
     long_jobs, keys = [], []
     for name, sched in schedules.items():
         for seed in s["seeds"]:
-            run_name = f"{SLUGS[name]}-{t2}-s{seed}"
+            tag_law = f"-{law_name}" if name in plans and law_name != "mpl" else ""
+            run_name = f"{SLUGS[name]}{tag_law}-{t2}-s{seed}"
             custom = name in plans
             cfg = config(s, run_name, t2, seed, s["eval_every_long"],
                          lr=sched.array() if custom else None, schedule=None if custom else sched.spec)
@@ -125,10 +126,12 @@ def run(s, smoke, workers):
             keys.append(name)
     finals = train_all(long_jobs, workers)
     measured = {name: [f for k, f in zip(keys, finals) if k == name] for name in schedules}
-    return {"t1": t1, "t2": t2, "law": info, "plans": plans, "measured": measured, "seeds": list(s["seeds"])}
+    return {"t1": t1, "t2": t2, "law": info, "plans": plans, "measured": measured, "seeds": list(s["seeds"]),
+            "law_name": law_name}
 
 
 PLANS = {"plan": 512, "plan (32 blocks)": 32}
+LAW_LABEL = {"mpl": "MPL", "momentum": "momentum law", "auto": "`auto` law (LOO-weighted momentum/MPL/bound)"}
 SLUGS = {"plan": "plan", "plan (32 blocks)": "plan32", "cosine to 10%": "cosine10", "wsd 20% linear": "wsd20lin"}
 
 
@@ -164,9 +167,9 @@ def markdown(r, s) -> str:
     f = lambda b: f"{b[0]:.4f}..{b[1]:.4f}" if b else "-"  # noqa: E731
     law = plans["plan"].law
     lines = [
-        "## Planner vs training (built-in CPU trainer)",
+        "## Planner vs training (built-in CPU trainer)" + ("" if r.get("law_name", "mpl") == "mpl" else f", law `{r['law_name']}`"),
         "",
-        f"Fit: lrplan MPL (bootstrap refits: {law.get('bootstrap_fits', 0)}) on the validation curves of a constant and a "
+        f"Fit: lrplan {LAW_LABEL.get(r.get('law_name', 'mpl'))} (bootstrap refits: {law.get('bootstrap_fits', 0)}) on the validation curves of a constant and a "
         f"cosine-to-10 % run of T1 = {r['t1']} steps (nano GPT, batch {s['batch_size']}, corpus `{s['corpus']}`, "
         f"peak {PEAK:g}, warmup {s['warmup']}). Plans for T2 = {r['t2']} steps: `plan` = the default free-form plan "
         "(up to one free decrement per step here), `plan (32 blocks)` = the same objective with 32 geometric blocks. "
@@ -193,24 +196,36 @@ def markdown(r, s) -> str:
               + ", ".join(f"{k}: **{'met' if v else 'NOT met'}**" for k, v in sm["goal1"].items()) + ".",
               "Goal 2 (predicted gain agrees with the measured gain within the band): "
               + ", ".join(f"{p} vs {k}: **{'yes' if g['within_band'] else 'no'}**" for (p, k), g in sm["gains"].items()) + ".",
-              f"Fitted parameters (absolute LR): {json.dumps({k: round(v, 5) for k, v in law['params'].items()})}."]
+              _fitted_line(law)]
     return "\n".join(lines)
+
+
+def _fitted_line(law: dict) -> str:
+    if "params" in law:
+        return f"Fitted parameters (absolute LR): {json.dumps({k: round(v, 5) for k, v in law['params'].items()})}."
+    members = {m: {"weight": round(v["weight"], 3), **{k: round(x, 5) for k, x in v["params"].items()}}
+               for m, v in (law.get("members") or {}).items()}
+    return f"Fitted members (absolute LR): {json.dumps(members)}."
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="tiny synthetic run (CI), no RESULTS.md")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--law", default="mpl", choices=("mpl", "momentum", "auto"),
+                    help="law fitted on the short runs and planned under (default mpl; others get their own section)")
     args = ap.parse_args(argv)
     s = SMOKE if args.smoke else FULL
-    r = run(s, args.smoke, 1 if args.smoke else args.workers)
+    r = run(s, args.smoke, 1 if args.smoke else args.workers, args.law)
     r["summary"] = summarise(r)
     text = markdown(r, s)
     print(text)
     if not args.smoke:
         from _results import write_section
 
-        write_section("plan_vs_training", text, command="nice -n 10 python benchmarks/plan_vs_training.py")
+        section = "plan_vs_training" if args.law == "mpl" else f"plan_vs_training_{args.law}"
+        cmd = "nice -n 10 python benchmarks/plan_vs_training.py" + ("" if args.law == "mpl" else f" --law {args.law}")
+        write_section(section, text, command=cmd)
     return r
 
 
