@@ -77,6 +77,31 @@ def test_sampled_prediction_within_1e5_nats_of_double_sum():
     assert np.max(np.abs(published("100").predict(lr, steps) - ref)) < 1e-5
 
 
+@pytest.mark.parametrize("spec", ["cosine:peak=3e-4,warmup=2000,floor=3e-5",
+                                  "wsd:peak=3e-4,warmup=2000,cooldown=0.2,shape=1-sqrt,floor=3e-5"])
+def test_grid_aligned_far_field_within_5e6_nats_of_double_sum(spec):
+    # 60,001 steps: the last coarse block of 16 steps is partial
+    lr = parse(spec, 60001).array()
+    steps = np.r_[0, 5, 95, 96, 97, np.linspace(0, lr.size - 1, 60).astype(int)]
+    _, _, _, B, C, beta, gamma = PARAMS
+    ref = K.mpl_drop_exact(lr, steps, C, beta, gamma)
+    grid = K.mpl_drop(K.drop_terms(lr, steps, method="fast", near=6, grid=16), C, beta, gamma)
+    assert np.max(np.abs(B * (grid - ref))) < 5e-6  # nats (about 3e-6 here; 1.4e-6 on 1M steps)
+
+
+def test_long_schedule_prediction_at_1000_steps_within_1e5_nats_of_double_sum():
+    # 200,000 steps: MultiPowerLaw.predict takes the grid-aligned far field (mpl.LONG_SCHEDULE)
+    from lrplan.laws.mpl import LONG_SCHEDULE, published
+
+    lr = parse("cosine:peak=3e-4,warmup=5000,floor=3e-5", LONG_SCHEDULE).array()
+    steps = np.linspace(0, lr.size - 1, 1000).astype(int)
+    pred = published("100").predict(lr, steps)
+    L0, A, alpha, B, C, beta, gamma = PARAMS
+    chk = steps[::10]
+    ref = L0 + A * np.maximum(np.cumsum(lr)[chk], 3e-4) ** (-alpha) - B * K.mpl_drop_exact(lr, chk, C, beta, gamma)
+    assert np.max(np.abs(pred[::10] - ref)) < 1e-5
+
+
 def test_mpl_drop_gradient_matches_finite_differences():
     lr = mpl_schedule("wsdcon_9").array()
     terms = K.drop_terms(lr / 3e-4, np.arange(2160, 16000, 300))

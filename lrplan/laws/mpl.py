@@ -32,6 +32,11 @@ EXACT_BUDGET = 200_000
 #: above this many evaluation steps (and with many change points) predictions use
 #: :func:`lrplan.laws.kernels.mpl_drop_every_step`
 EVERY_STEP_MIN = 5_000
+#: predictions at a few steps of schedules this long (the bundled curves have <= 72,000 steps)
+#: build the far field on a grid of LONG_GRID steps with a near field of LONG_NEAR grid blocks
+#: (:func:`lrplan.laws.kernels.drop_terms` with ``grid``; <= 1.5e-6 nats on a 1M-step cosine)
+LONG_SCHEDULE = 200_000
+LONG_NEAR, LONG_GRID = 6, 16
 #: bounds that keep fits off the B/beta ridge (beta -> 0) and the C/gamma trade-off
 BETA_BOUNDS = (0.3, 1.5)
 GAMMA_BOUNDS = (0.3, 0.9)
@@ -77,7 +82,10 @@ class MultiPowerLaw(Law):
             # many evaluation steps: the multilevel every-step scheme, then pick the steps
             return {"S1": S1, "lr": lr_norm, "steps": steps, "terms": None}
         method = "exact" if n_cp * steps.size <= EXACT_BUDGET else "fast"
-        terms = K.drop_terms(lr_norm, steps, method=method, near=self.near, max_exact=EXACT_BUDGET)
+        near, grid = self.near, 1
+        if method == "fast" and not self._fitting and lr_norm.size >= LONG_SCHEDULE:
+            near, grid = LONG_NEAR, LONG_GRID  # far field from a coarse table
+        terms = K.drop_terms(lr_norm, steps, method=method, near=near, max_exact=EXACT_BUDGET, grid=grid)
         if self._fitting:
             terms.prepared()  # a fit evaluates these terms hundreds of times
         return {"S1": S1, "lr": None, "terms": terms}
