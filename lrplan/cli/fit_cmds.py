@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from lrplan.cli.app import app, console, err_console
+from lrplan.cli.curves_cmds import FormatOpt, MapOpt, SplitOpt
 from lrplan.errors import LrplanError
 
 LAW_HELP = "Law: momentum (Tissue et al. 2024), mpl (Luo et al. 2025), bound (Schaipp et al. 2025), power (baseline), auto (LOO-weighted ensemble)."
@@ -28,10 +29,12 @@ def _schedule_pairs(items: list[str] | None) -> dict[str, str]:
     return out
 
 
-def _load_curves(files: list[Path]):
+def _load_curves(files: list[Path], fmt: str | None = None, mapping: list[str] | None = None,
+                 split: str | None = None):
+    from lrplan.cli.curves_cmds import parse_map
     from lrplan.loaders import load_many
 
-    return load_many(files)
+    return load_many(files, format=fmt, columns=parse_map(mapping), split=split)
 
 
 def _fit_schedules(curves, lr_file: Optional[Path], schedule: list[str] | None) -> dict:
@@ -67,8 +70,14 @@ def fit_cmd(
     boot: Annotated[int, typer.Option(help="Bootstrap refits for the prediction band (0 = none).")] = 10,
     loo: Annotated[bool, typer.Option(help="Leave-one-curve-out refits (model error in the band).")] = True,
     seed: Annotated[int, typer.Option(help="Random seed of the bootstrap.")] = 0,
+    split: SplitOpt = None,
+    fmt: FormatOpt = None,
+    mapping: MapOpt = None,
 ):
-    """Fit a loss law to logged curves and write a fit artifact."""
+    """Fit a loss law to logged curves and write a fit artifact.
+
+    By default each run's ``train`` split is fitted (else ``val``); ``--split val`` picks the
+    evaluation loss, e.g. of `lrplan train` runs whose train loss is a noisy single batch."""
     if law == "cpt":  # the continual pre-training law has its own command (switch step, domain split)
         raise LrplanError("--law cpt: use `lrplan cpt fit RUNS --split val_old --domain pt --out FIT.json` "
                           "(the CPT law needs the switch step and one domain's split; see docs/forgetting.md)")
@@ -78,7 +87,7 @@ def fit_cmd(
 
     if boot < 0:
         raise LrplanError(f"--boot must be >= 0, got {boot}")
-    c = _load_curves(curves)
+    c = _load_curves(curves, fmt, mapping, split)
     scheds = _fit_schedules(c, lr_file, schedule)
     opts = {"n_boot": boot, "seed": seed} | ({} if law == "auto" else {"loo": loo})
     fitted = make_law(law, **opts).fit(c, schedules=scheds, runs=runs)
