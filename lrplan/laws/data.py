@@ -127,39 +127,12 @@ def read_lr_file(path) -> dict[str | None, np.ndarray]:
 
     The LR must be given at every step 0..last of each schedule (absolute LR); returns per-step arrays.
     """
-    import pandas as pd
-    from pathlib import Path
-
     from lrplan.errors import LoadError
+    from lrplan.schedules.core import read_lr_rows
 
-    path = Path(path)
-    try:
-        df = pd.read_csv(path)
-    except FileNotFoundError:
-        raise LoadError(f"{path}: file not found") from None
-    except Exception as e:  # pandas raises many types on corrupt input
-        raise LoadError(f"{path}: cannot read as CSV ({type(e).__name__})") from None
-    cols = {str(c).strip().lower(): c for c in df.columns}
-    if "step" not in cols or "lr" not in cols:
-        raise LoadError(f"{path}: an LR file needs columns step,lr (or run,step,lr); found {', '.join(map(str, df.columns))}")
-    steps = pd.to_numeric(df[cols["step"]], errors="coerce").to_numpy(float)
-    lrs = pd.to_numeric(df[cols["lr"]], errors="coerce").to_numpy(float)
-    if steps.size == 0:
-        raise LoadError(f"{path}: no rows")
-    if not (np.all(np.isfinite(steps)) and np.all(np.isfinite(lrs))):
-        raise LoadError(f"{path}: non-numeric, NaN or inf values in step or lr")
-    if np.any(lrs < 0):
-        raise LoadError(f"{path}: negative learning rates")
-    runs = df[cols["run"]].astype(str).to_numpy() if "run" in cols else np.full(steps.size, None, dtype=object)
     out = {}
-    for run in dict.fromkeys(runs):
-        m = runs == run
-        s, v = steps[m].astype(np.int64), lrs[m]
-        order = np.argsort(s, kind="stable")
-        s, v = s[order], v[order]
+    for run, (s, v) in read_lr_rows(path).items():
         name = f"run {run!r}" if run is not None else "the schedule"
-        if np.any(np.diff(s) == 0):
-            raise LoadError(f"{path}: {name} has duplicate steps")
         expected = np.arange(s[-1] + 1)
         if s.size != expected.size or not np.array_equal(s, expected):
             missing = np.setdiff1d(expected, s)

@@ -148,11 +148,11 @@ def custom(lr: Sequence[float] | np.ndarray, spec: str = "") -> Schedule:
     return Schedule(fn=fn, steps=int(arr.size), peak=peak, spec=spec, params={"family": "custom"})
 
 
-def from_csv(path: str | Path, run: str | None = None) -> Schedule:
-    """A custom schedule from a ``step,lr`` CSV (or ``run,step,lr`` with ``run`` selected).
+def read_lr_rows(path: str | Path) -> dict[str | None, tuple[np.ndarray, np.ndarray]]:
+    """Read a ``step,lr`` or ``run,step,lr`` CSV: ``{run (None without a run column): (steps, lr)}``
+    with steps sorted, unique, non-negative integers (int64) and LRs absolute and non-negative.
 
-    Steps must be unique; rows need not be consecutive: the LR is held constant (previous value)
-    between listed steps, and the schedule ends at the last listed step.
+    Every reader of LR files goes through here, so they reject bad files with the same messages.
     """
     import pandas as pd
 
@@ -163,18 +163,9 @@ def from_csv(path: str | Path, run: str | None = None) -> Schedule:
         raise LoadError(f"{path}: file not found") from None
     except Exception as e:  # pandas raises many types for corrupt input
         raise LoadError(f"{path}: cannot read as CSV ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
-    cols = {c.strip().lower(): c for c in df.columns}
+    cols = {str(c).strip().lower(): c for c in df.columns}
     if "step" not in cols or "lr" not in cols:
-        raise LoadError(f"{path}: an LR file needs columns 'step' and 'lr', found {list(df.columns)}")
-    if "run" in cols:
-        runs = df[cols["run"]].astype(str)
-        if run is None:
-            if runs.nunique() != 1:
-                raise LoadError(f"{path}: holds several runs ({', '.join(sorted(runs.unique())[:5])}); name one")
-        else:
-            df = df[runs == str(run)]
-            if df.empty:
-                raise LoadError(f"{path}: no rows for run {run!r}")
+        raise LoadError(f"{path}: an LR file needs columns 'step' and 'lr' (or run,step,lr), found {list(df.columns)}")
     steps = pd.to_numeric(df[cols["step"]], errors="coerce").to_numpy(dtype=float)
     lrs = pd.to_numeric(df[cols["lr"]], errors="coerce").to_numpy(dtype=float)
     if len(steps) == 0:
@@ -183,16 +174,36 @@ def from_csv(path: str | Path, run: str | None = None) -> Schedule:
         raise LoadError(f"{path}: non-numeric, NaN or inf values in 'step' or 'lr'")
     if np.any(steps < 0) or np.any(steps != np.round(steps)):
         raise LoadError(f"{path}: steps must be non-negative integers")
-    order = np.argsort(steps, kind="stable")
-    steps, lrs = steps[order].astype(np.int64), lrs[order]
-    if np.any(np.diff(steps) == 0):
-        raise LoadError(f"{path}: duplicate steps in the LR file")
     if np.any(lrs < 0):
         raise LoadError(f"{path}: negative learning rates")
-    total = int(steps[-1]) + 1
-    idx = np.searchsorted(steps, np.arange(total), side="right") - 1
-    if idx[0] < 0:
-        # before the first listed step, hold the first value
-        idx = np.maximum(idx, 0)
-    sched = custom(lrs[idx], spec=f"file:{path}")
-    return sched
+    runs = df[cols["run"]].astype(str).to_numpy() if "run" in cols else np.full(steps.size, None, dtype=object)
+    out = {}
+    for run in dict.fromkeys(runs):
+        m = runs == run
+        order = np.argsort(steps[m], kind="stable")
+        s, v = steps[m][order].astype(np.int64), lrs[m][order]
+        if np.any(np.diff(s) == 0):
+            name = f"run {run!r}" if run is not None else "the schedule"
+            raise LoadError(f"{path}: {name} has duplicate steps")
+        out[run] = (s, v)
+    return out
+
+
+def from_csv(path: str | Path, run: str | None = None) -> Schedule:
+    """A custom schedule from a ``step,lr`` CSV (or ``run,step,lr`` with ``run`` selected).
+
+    Steps must be unique; rows need not be consecutive: the LR is held constant (previous value)
+    between listed steps, and the schedule ends at the last listed step.
+    """
+    table = read_lr_rows(path)
+    if run is None:
+        if len(table) != 1:
+            raise LoadError(f"{path}: holds several runs ({', '.join(sorted(table)[:5])}); name one")
+        steps, lrs = next(iter(table.values()))
+    else:
+        if str(run) not in table:
+            raise LoadError(f"{path}: no rows for run {run!r}")
+        steps, lrs = table[str(run)]
+    # before the first listed step, hold the first value
+    idx = np.maximum(np.searchsorted(steps, np.arange(int(steps[-1]) + 1), side="right") - 1, 0)
+    return custom(lrs[idx], spec=f"file:{path}")
