@@ -35,6 +35,7 @@ from lrplan.datasets import mpl_curves  # noqa: E402
 from lrplan.laws import make_law  # noqa: E402
 from lrplan.laws.data import resolve  # noqa: E402
 from lrplan.laws.metrics import coverage, curve_metrics  # noqa: E402
+from lrplan._markdown import markdown_table  # noqa: E402
 
 MPL_FIT = ["constant_24000", "cosine_24000"]
 MPL_PREDICT = ["cosine_72000", "constant_72000", "wsd_20000_24000", "wsdld_20000_24000"]
@@ -155,20 +156,12 @@ def main(argv=None):
             "### Summary (mean over sizes / seeds)", "", summary(rows), "",
             "### Per size and seed", "", table(rows), "",
             "### Seed noise of the proxy runs (final val loss, spread between 2 seeds)", "",
-            noise.round(3).to_markdown(index=False) if _tabulate() else noise.round(3).to_string(index=False)]
+            markdown_table(noise.round(3))]
     from _results import write_section
 
     write_section("proxy_validation", "\n".join(body), command="python benchmarks/proxy_validation.py " +
                   " ".join(a for a in (argv or sys.argv[1:])))
     return rows, noise
-
-
-def _tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-        return True
-    except ImportError:
-        return False
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from lrplan._markdown import markdown_table  # noqa: E402
+
 DATA = Path("/work/shared/data/steplaw/dense_lr_bs_loss.csv")
 METHODS = ("near", "surrogate", "joint")
 
@@ -184,11 +186,7 @@ def threshold_sensitivity(grid: pd.DataFrame) -> pd.DataFrame:
 
 
 def md_table(frame: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
-    cols = list(frame.columns)
-    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in frame.iterrows():
-        out.append("| " + " | ".join(floatfmt.format(v) if isinstance(v, float) else str(v) for v in r) + " |")
-    return "\n".join(out)
+    return markdown_table(frame, lambda v: floatfmt.format(v) if isinstance(v, float) else str(v))
 
 
 def main(argv=None) -> int:

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from lrplan import _io
+from lrplan._markdown import markdown_table
 
 #: (N non-embedding parameters, D tokens) targets for the recommendation table
 TARGETS = ((1.5e8, 3e9), (1e9, 2e10), (7e9, 1.4e11))
@@ -55,26 +56,10 @@ class DemoResult:
             if s.text:
                 lines += [s.text, ""]
             if s.table is not None:
-                lines += [s.table.to_markdown(index=False) if _has_tabulate() else _md_table(s.table), ""]
+                lines += [markdown_table(s.table, _fmt), ""]
             for img in s.images:
                 lines += [f"![{img}]({img})", ""]
         return "\n".join(lines)
-
-
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-        return True
-    except ImportError:
-        return False
-
-
-def _md_table(df: pd.DataFrame) -> str:
-    cols = [str(c) for c in df.columns]
-    rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for _, r in df.iterrows():
-        rows.append("| " + " | ".join(_fmt(v) for v in r.to_list()) + " |")
-    return "\n".join(rows)
 
 
 def _fmt(v) -> str:
