@@ -1,6 +1,6 @@
 """The ``lrplan`` command. Each command module registers its commands on import."""
 
-from lrplan.cli.app import app, console, err_console, fail, main
+from lrplan.cli.app import app, console, err_console, main
 
 # command modules (one per area); demo first (its help panel leads), then sorted
 from lrplan.cli import demo_cmds  # noqa: E402,F401
@@ -12,4 +12,4 @@ from lrplan.cli import plan_cmds  # noqa: E402,F401
 from lrplan.cli import schedule_cmds  # noqa: E402,F401
 from lrplan.cli import train_cmds  # noqa: E402,F401
 
-__all__ = ["app", "console", "err_console", "fail", "main"]
+__all__ = ["app", "console", "err_console", "main"]

@@ -38,11 +38,6 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
         err_console.print(f"[dim]{category.__name__}: {message} ({filename}:{lineno})[/dim]", highlight=False)
 
 
-def fail(message: str) -> None:
-    """Raise the one-line user error that ends a command with exit code 2."""
-    raise LrplanError(message)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point. Returns/exits with 0 on success, 2 on bad input."""
     warnings.showwarning = _show_warning

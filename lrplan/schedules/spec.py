@@ -26,6 +26,8 @@ import difflib
 import inspect
 import re
 
+import numpy as np
+
 from lrplan.errors import SpecError
 from lrplan.schedules.core import Schedule, from_csv, join
 from lrplan.schedules.families import FAMILIES, FAMILY_ALIASES
@@ -182,8 +184,6 @@ def canonical_spec(spec: str, steps: int | None = None, peak: float | None = Non
     sched = parse(spec, steps)
     if peak is None or peak == sched.peak:
         return sched.spec
-    import numpy as np
-
     factor = float(peak) / sched.peak
     scaled = _ABS_LR_KEY.sub(lambda m: f"{m.group(1)}={float(m.group(2)) * factor!r}", sched.spec)
     try:
