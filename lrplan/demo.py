@@ -165,13 +165,12 @@ def _proxy_section(work: Path, law_name: str, say: Callable[[str], None]):
     from lrplan.laws.metrics import coverage, curve_metrics
     from lrplan.plots.validation import plot_validation
 
-    try:
-        from lrplan.train.results import load_proxy
+    from lrplan.errors import LoadError
+    from lrplan.train.results import load_proxy
 
-        curves, summary = load_proxy()
-    except Exception:  # no bundled proxy curves in this build
-        return None
-    if curves is None or len(curves.runs) < 3:
+    try:
+        curves, _ = load_proxy()
+    except (FileNotFoundError, LoadError):  # a build without the bundled proxy curves
         return None
     size = _pick_size(curves)
     seed = min(curves.meta[r].extra.get("seed", 0) for r in curves.runs)
