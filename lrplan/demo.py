@@ -160,29 +160,29 @@ def _range(v) -> str:
 
 
 def _proxy_section(work: Path, law_name: str, say: Callable[[str], None]):
+    from lrplan.errors import LoadError
     from lrplan.laws import make_law
     from lrplan.laws.data import resolve
     from lrplan.laws.metrics import coverage, curve_metrics
     from lrplan.plots.validation import plot_validation
-
-    from lrplan.errors import LoadError
+    from lrplan.schedules import parse
     from lrplan.train.results import load_proxy
 
     try:
-        curves, _ = load_proxy()
+        curves, table = load_proxy()
     except (FileNotFoundError, LoadError):  # a build without the bundled proxy curves
         return None
-    size = _pick_size(curves)
-    seed = min(curves.meta[r].extra.get("seed", 0) for r in curves.runs)
-    runs = [r for r in curves.runs if _size_of(curves, r) == size and curves.meta[r].extra.get("seed", 0) == seed]
-    fit_runs = [r for r in runs if _family(curves, r) in ("constant", "cosine")][:2]
+    # the largest model, first seed: fit on its constant and cosine runs, predict the others
+    table = table[(table["N"] == table["N"].max()) & (table["seed"] == table["seed"].min())]
+    runs = list(table["run"])
+    fit_runs = [r for r in runs if parse(curves.meta[r].schedule).params["family"] in ("constant", "cosine")]
     if len(fit_runs) < 2:
         return None
     say(f"fitting the {law_name} law on {len(fit_runs)} bundled proxy curves and predicting {len(runs) - len(fit_runs)} others")
     split = "val" if "val" in curves.splits else curves.default_split()
     sub = curves.select(runs, split=split).after_warmup()
     law = make_law(law_name).fit(sub, runs=fit_runs)
-    held = [d for d in resolve(sub, runs=[r for r in runs if r not in fit_runs])]
+    held = resolve(sub, runs=[r for r in runs if r not in fit_runs])
     rows = []
     for d in held:
         pred, lo, hi = law.predict_band(d.lr, d.steps)
@@ -196,22 +196,6 @@ def _proxy_section(work: Path, law_name: str, say: Callable[[str], None]):
             f"({split} loss after warmup); the other schedules of that model size and seed are predicted.")
     table = pd.DataFrame(rows).round({"final": 4, "predicted": 4, "err %": 3, "worst %": 3, "final err %": 3, "in band": 2})
     return Section("4. Predict proxy runs of the built-in trainer", text, table, ["proxy.png"])
-
-
-def _size_of(curves, run):
-    m = curves.meta[run]
-    return m.params or m.extra.get("preset")
-
-
-def _pick_size(curves):
-    sizes = [_size_of(curves, r) for r in curves.runs]
-    vals = [s for s in sizes if s is not None]
-    return max(set(vals), key=vals.count) if vals else None
-
-
-def _family(curves, run):
-    spec = curves.meta[run].schedule or ""
-    return spec.split(":", 1)[0].strip() if "+" not in spec else "join"
 
 
 def run_demo(out: str | os.PathLike = "lrplan-demo", size: str = "100", law: str = "auto", plan: bool = True,
