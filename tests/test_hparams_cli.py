@@ -98,7 +98,20 @@ def test_hparam_transfer_smoke(tmp_path, capsys):
 
     assert hparam_transfer.main(["--smoke", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "predicted LR* =" in out and "Fitted law: LR* =" in out
+    assert "predicted LR* =" in out and "Fitted law (seed-averaged): LR* =" in out
+    assert "| 0 | LR* = " in out and "| 1 | LR* = " in out  # one law per seed
+
+
+def test_transfer_measured_optimum_is_the_three_point_parabola_vertex():
+    sys.path.insert(0, str(BENCH))
+    from hparam_transfer import measured_optimum
+
+    lrs = [1e-3 * 2 ** (k / 2) for k in range(-1, 5)]
+    loss = [2.0 + 0.1 * (np.log(lr) - np.log(1.7e-3)) ** 2 for lr in lrs]
+    loss[-1] = 9.0  # a blown-up high LR outside the 3-point bracket does not move the vertex
+    vertex, argmin, edge = measured_optimum(lrs[::-1], loss[::-1])  # order of the sweep does not matter
+    assert vertex == pytest.approx(1.7e-3, rel=1e-9) and argmin == pytest.approx(2e-3) and not edge
+    assert measured_optimum([1e-3, 2e-3, 4e-3], [2.0, 2.1, 2.2]) == (pytest.approx(1e-3), pytest.approx(1e-3), True)
 
 
 def test_lr_only_law_needs_the_users_batch(tmp_path, capsys):
