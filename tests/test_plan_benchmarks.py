@@ -37,10 +37,12 @@ def test_plan_vs_training_smoke(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(mod, "CACHE", tmp_path)
     r = mod.main(["--smoke"])
     assert r["t2"] == 3 * r["t1"] == 48
-    assert set(r["measured"]) == {"plan", "plan (32 blocks)", "cosine to 10%", "wsd 20% linear"}
+    assert set(r["measured"]) == {"plan", "plan (32 blocks)", "plan (bootstrap mean, 32 blocks)", "cosine to 10%",
+                                  "wsd 20% linear"}
     assert all(len(v) == 1 and 0 < v[0] < 6 for v in r["measured"].values())
     for p in r["plans"].values():
         p.constraints.check(p.schedule.array())
     assert "Goal 1" in capsys.readouterr().out
     assert sorted(p.name for p in (tmp_path / "smoke").iterdir()) == sorted(
-        ["fit-constant-16", "fit-cosine-16", "plan-48-s0", "plan32-48-s0", "cosine10-48-s0", "wsd20lin-48-s0"])
+        ["fit-constant-16", "fit-cosine-16", "plan-48-s0", "plan32-48-s0", "plan32mean-48-s0", "cosine10-48-s0",
+         "wsd20lin-48-s0"])
