@@ -223,3 +223,30 @@ def test_lrplan_laws_fits_plug_into_the_planner_with_identical_predictions():
     np.testing.assert_allclose(load_objective(mom)[0].loss(lr, steps), mom.predict(lr, steps), rtol=1e-10)
     with pytest.raises(LoadError, match="original momentum law only"):
         load_objective({**mom.to_dict(), "options": {"warmup": "peak"}})
+
+
+def test_auto_fit_gets_bands_from_its_members_bootstrap_refits():
+    from lrplan.plan.objectives import Weighted
+
+    mpl = dict(zip(("L0", "A", "alpha", "B", "C", "beta", "gamma"), MPL_PUBLISHED_PARAMS["100"]))
+    mom = {"L0": 2.42, "A": 0.6 * 3e-4 ** 0.5, "alpha": 0.5, "C": 0.56 / 3e-4, "lam": 0.999}
+    members = [{"law": "mpl", "params": mpl, "uncertainty": {"bootstrap": [{**mpl, "B": mpl["B"] * f} for f in (0.9, 1.1, 1.2)]}},
+               {"law": "momentum", "params": mom, "uncertainty": {"bootstrap": [{**mom, "C": mom["C"] * f} for f in (0.8, 1.25)]}},
+               {"law": "bound", "params": {}}]
+    d = {"law": "auto", "peak_lr": 3e-4, "weights": {"mpl": 0.25, "momentum": 0.75, "bound": 0.0}, "members": members}
+    point, _, band, info = load_objective(d)
+    assert info["bootstrap_fits"] == 2 and len(band.members) == 2   # as many as the member with fewest refits
+    lr = mpl_schedule("wsd_20000_24000").array()
+    steps = [5000, 23999]
+    first = Weighted([(0.25, MPL(*(mpl[k] * (0.9 if k == "B" else 1) for k in ("L0", "A", "alpha", "B", "C", "beta", "gamma")))),
+                      (0.75, Momentum(mom["L0"], mom["A"], mom["alpha"], mom["C"] * 0.8, lam=0.999))])
+    np.testing.assert_allclose(band.members[0].loss(lr, steps), first.loss(lr, steps), rtol=1e-12)
+    # a plan under the auto fit now has bands on its predictions and gains
+    c = Constraints.build(steps=2000, peak=3e-4, warmup=100)
+    p = plan_schedule(point, c, band_model=band, resolution=32, freeform=False)
+    assert set(p.gain_band) == {"cosine to 10%", "wsd 20% linear"}
+    lo, hi = p.predicted["plan"]["band"]
+    assert lo < hi
+    # without refits in one member there is no band
+    no_boot = {**d, "members": [members[0], {"law": "momentum", "params": mom}]}
+    assert load_objective(no_boot)[2] is None

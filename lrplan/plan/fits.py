@@ -86,20 +86,29 @@ def from_dict(d: dict, where: str = "<fit>") -> tuple[Objective, list[Objective]
 
 
 def _auto(d: dict, where: str):
-    """An ``auto`` fit: the weighted mean of its members (members with weight 0 are ignored)."""
+    """An ``auto`` fit: the weighted mean of its members (members with weight 0 are ignored).
+
+    Bands: the i-th bootstrap member of the ensemble is the same weighted mean of every member
+    law's i-th bootstrap refit (the refits of different laws are independent draws, so pairing
+    them by index is as good as any pairing); there are as many as the member with the fewest
+    refits has, and none if one member has no refits."""
     weights = d.get("weights") or {}
-    parts, info = [], {"law": "auto", "members": {}, "bootstrap_fits": 0, "peak_lr": d.get("peak_lr")}
+    parts, boots, info = [], [], {"law": "auto", "members": {}, "bootstrap_fits": 0, "peak_lr": d.get("peak_lr")}
     for m in d.get("members") or []:
         w = float(weights.get(m.get("law"), 0.0))
         if w <= 0:
             continue
-        obj, _, minfo = from_dict(m, f"{where} member {m.get('law')!r}")
+        obj, members, minfo = from_dict(m, f"{where} member {m.get('law')!r}")
         parts.append((w, obj))
+        boots.append(members)
         info["members"][minfo["law"]] = {"weight": w, "params": minfo["params"]}
         info["peak_lr"] = info["peak_lr"] or minfo.get("peak_lr")
     if not parts:
         raise LoadError(f"{where}: auto fit without members of positive weight")
-    return Weighted(parts), [], info
+    n_boot = min(len(b) for b in boots)
+    band = [Weighted([(w, b[i]) for (w, _), b in zip(parts, boots)]) for i in range(n_boot)]
+    info["bootstrap_fits"] = n_boot
+    return Weighted(parts), band, info
 
 
 def load_objective(fit, robust: str | None = None, z: float = 1.645) -> tuple[Objective, Objective, Ensemble | None, dict]:
