@@ -310,3 +310,17 @@ def test_three_lr_cell_gives_the_parabola_vertex_despite_focus_weighting():
     vertex = x[1] - h * (loss[2] - loss[0]) / (2 * (loss[2] - 2 * loss[1] + loss[0]))
     assert bowl.center[0] == pytest.approx(vertex, abs=1e-3)
     assert np.isnan(bowl.hessian[1, 1])
+
+
+@pytest.mark.parametrize("method", ["near", "surrogate", "joint"])
+def test_precomputed_cell_optima_give_the_same_law_as_refitting_them(small_grid, method):
+    # leave-one-cell-out refits reuse the per-cell bowls fitted once on the whole grid
+    known = {o.cell: o for o in cell_optima(small_grid)}
+    train = small_grid[small_grid["cell"] != small_grid["cell"].iloc[0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fresh = HparamLaw(method=method).fit(train)
+        reused = HparamLaw(method=method).fit(train, optima=known)
+    assert reused.lr_law_.to_dict() == fresh.lr_law_.to_dict()
+    assert reused.batch_law_.to_dict() == fresh.batch_law_.to_dict()
+    assert reused.optima_.equals(fresh.optima_)

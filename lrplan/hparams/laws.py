@@ -84,9 +84,9 @@ class HparamLaw:
             raise ConfigError(f"{e} (columns of the grid)") from None
         return grid.assign(C=C)
 
-    def _fit_once(self, grid: pd.DataFrame, warn: bool = True):
+    def _fit_once(self, grid: pd.DataFrame, warn: bool = True, known: dict | None = None):
         """(lr law, batch law or None, bowl Hessian, width exponent, d_ref, optima frame)."""
-        optima = cell_optima(grid, tol=self.tol, window=self.window, focus=self.focus)
+        optima = cell_optima(grid, tol=self.tol, window=self.window, focus=self.focus, known=known)
         opt = optima_frame(optima)
         cells = grid.groupby("cell").first().loc[opt["cell"]]
         X = {t: cells[t].to_numpy() if t in cells else None for t in ("N", "D", "C")}
@@ -124,8 +124,12 @@ class HparamLaw:
                      if ub.any() else None)
         return lr_law, b_law, hess, 0.0, float(np.exp(np.log(cells["D"]).mean())), opt
 
-    def fit(self, grid: pd.DataFrame) -> "HparamLaw":
-        """Fit to a canonical grid (:func:`lrplan.hparams.grid.load_grid`) or a raw results table."""
+    def fit(self, grid: pd.DataFrame, optima: dict | None = None) -> "HparamLaw":
+        """Fit to a canonical grid (:func:`lrplan.hparams.grid.load_grid`) or a raw results table.
+
+        ``optima`` (cell -> :class:`~lrplan.hparams.optimum.CellOptimum`, computed from the same runs
+        with this law's ``tol``/``window``/``focus``) skips refitting those cells' bowls, e.g. across
+        leave-one-cell-out refits; the result is the same as without it."""
         from lrplan.hparams.grid import check_cells, load_grid
 
         if not {"cell", "batch"} <= set(grid.columns):
@@ -134,7 +138,7 @@ class HparamLaw:
         grid = self._with_compute(grid)
         if grid["cell"].nunique() < 2:
             raise FitError("a scaling law needs at least 2 (N, D) cells; the grid has 1")
-        lr_law, b_law, hess, w, d_ref, opt = self._fit_once(grid)
+        lr_law, b_law, hess, w, d_ref, opt = self._fit_once(grid, known=optima)
         if b_law is None:
             warnings.warn(LrplanWarning("no cell has 3 or more batch sizes: batch law not fitted (LR law only)"),
                           stacklevel=2)

@@ -223,13 +223,18 @@ def cell_optimum(g: pd.DataFrame, tol: float = TOL, window: float = WINDOW, focu
 
 
 def cell_optima(grid: pd.DataFrame, tol: float = TOL, window: float = WINDOW,
-                focus: float | None = FOCUS) -> list[CellOptimum]:
-    """:func:`cell_optimum` for every cell, in order of (N, D)."""
+                focus: float | None = FOCUS, known: dict | None = None) -> list[CellOptimum]:
+    """:func:`cell_optimum` for every cell, in order of (N, D).
+
+    ``known`` (cell -> :class:`CellOptimum`) supplies optima already computed from the same runs with
+    the same ``tol``/``window``/``focus`` (e.g. once per cell before many leave-one-cell-out refits);
+    cells missing from it are fitted here. A cell's optimum depends on its own runs only."""
     from lrplan.hparams.grid import check_cells
 
     check_cells(grid)
     cells = grid.sort_values(["N", "D"]).groupby("cell", sort=False)
-    return [cell_optimum(g, tol=tol, window=window, focus=focus) for _, g in cells]
+    known = known or {}
+    return [known[c] if c in known else cell_optimum(g, tol=tol, window=window, focus=focus) for c, g in cells]
 
 
 def optima_frame(optima: list[CellOptimum]) -> pd.DataFrame:
