@@ -5,7 +5,7 @@ MultiPowerLaw fitted on the official TRAIN curves (cosine_24000, constant_24000,
 24,000-step schedule (peak 3e-4, warmup 2160 inclusive, as in the data) and report the predicted
 final loss (nats, step 23999) of:
 
-* the plan (default resolution: at most 4096 geometric blocks) and, for the published parameters,
+* the plan (resolution 4096: at most 4096 geometric blocks; the planner default is 32) and, for the published parameters,
   the per-step free-form plan (one free decrement per step);
 * the repository's optimised schedule (``mpl_optimized_schedule``, warmup prepended), evaluated under
   the same law with the faithful MPL formula (warmup included in S1 and in the drop sum);
@@ -89,7 +89,7 @@ def markdown(rows) -> str:
         "## Planner on the multi-power-law data (24,000-step budget)",
         "",
         "Predicted final loss (nats, step 23999) under each law; peak 3e-4, warmup 2160 (inclusive ramp).",
-        "`plan` = lrplan's free-form plan at the default resolution (<= 4096 geometric blocks), started from",
+        "`plan` = lrplan's free-form plan at resolution 4096 (<= 4096 geometric blocks; the default is 32), started from",
         "the best family schedules; `per-step` = one free decrement per step, solved to a tight tolerance",
         "(ftol 1e-13 instead of the default 1e-7, 400 iterations per level); `published opt` = the",
         "repository's optimised schedule evaluated under the same law (faithful formula, warmup included).",

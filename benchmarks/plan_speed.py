@@ -4,7 +4,7 @@ Law: the published multi-power-law parameters (100M); peak 3e-4, warmup 2160 (in
 (median of ``--repeats`` runs, wall clock, this machine shared with other jobs) for:
 
 * ``plan_schedule`` end to end (family search + free-form from the best families + baselines),
-  the default resolution (at most 4096 blocks);
+  resolution 4096 (at most 4096 blocks; the planner default is 32);
 * the free-form optimiser alone from the default start;
 * one objective-and-gradient evaluation (the O(T) kernel), for scale.
 

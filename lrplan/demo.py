@@ -113,7 +113,7 @@ def _plan_section(work: Path, law, say: Callable[[str], None]):
     say("planning the schedule for a 24,000-step run under the fitted law")
     point, objective, band, info = load_objective(law)
     c = Constraints.build(steps=24000, peak=3e-4, warmup=2160, warmup_style="inclusive", floor=0.0)
-    plan = plan_schedule(objective, c, band_model=band, resolution=512, maxiter=150, law_info=info)
+    plan = plan_schedule(objective, c, band_model=band, maxiter=150, law_info=info)
     write_plan(plan, work / "plan", point, band)
     rows = [{"schedule": name, "predicted final loss": entry["final"],
              "plan's gain (nats)": entry["final"] - plan.final("plan") if name != "plan" else 0.0}

@@ -37,8 +37,7 @@ def test_plan_vs_training_smoke(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(mod, "CACHE", tmp_path)
     r = mod.main(["--smoke"])
     assert r["t2"] == 3 * r["t1"] == 48
-    assert set(r["measured"]) == {"plan", "plan (32 blocks)", "plan (bootstrap mean, 32 blocks)", "cosine to 10%",
-                                  "wsd 20% linear"}
+    assert set(r["measured"]) == {"plan", "plan (per step)", "plan (bootstrap mean)", "cosine to 10%", "wsd 20% linear"}
     assert all(len(v) == 1 and 0 < v[0] < 6 for v in r["measured"].values())
     for p in r["plans"].values():
         p.constraints.check(p.schedule.array())

@@ -41,7 +41,8 @@ def plan_cmd(
     robust: Annotated[str, typer.Option(help="none (point fit), mean (mean of bootstrap fits) or upper (upper band).")] = "none",
     level: Annotated[float, typer.Option(help="Band coverage for predictions (0.9 = 5-95 %).")] = 0.9,
     freeform: Annotated[bool, typer.Option(help="Run the free-form optimiser (otherwise: best family schedule).")] = True,
-    resolution: Annotated[int, typer.Option(help="Free-form: maximum number of LR blocks (>= T: per step).")] = 4096,
+    resolution: Annotated[int, typer.Option(help="Free-form: maximum number of LR blocks (>= T: per step; more blocks let "
+                                                 "a poorly identified law be exploited, see docs/planner.md).")] = 32,
     plot: Annotated[bool, typer.Option(help="Write plan.png.")] = True,
     params: Annotated[Optional[float], typer.Option("--params", help="Target model size N (parameters, as the hyper-parameter law counts them).")] = None,
     tokens: Annotated[Optional[float], typer.Option("--tokens", help="Target training tokens D.")] = None,

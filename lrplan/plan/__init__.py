@@ -21,8 +21,8 @@ from lrplan.plan.constraints import Constraints
 from lrplan.plan.fits import load_objective
 from lrplan.plan.freeform import FreeformResult, optimize_freeform
 from lrplan.plan.objectives import MPL, Ensemble, Momentum, Objective
-from lrplan.plan.planner import Plan, plan_schedule
+from lrplan.plan.planner import DEFAULT_RESOLUTION, Plan, plan_schedule
 from lrplan.plan.search import Candidate, baselines, search_families
 
 __all__ = ["Constraints", "load_objective", "FreeformResult", "optimize_freeform", "MPL", "Ensemble", "Momentum",
-           "Objective", "Plan", "plan_schedule", "Candidate", "baselines", "search_families"]
+           "Objective", "Plan", "plan_schedule", "DEFAULT_RESOLUTION", "Candidate", "baselines", "search_families"]

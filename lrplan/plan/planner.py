@@ -24,6 +24,13 @@ from lrplan.plan.objectives import Ensemble, Objective
 from lrplan.plan.search import Candidate, baselines, search_families
 from lrplan.schedules import Schedule, custom
 
+#: free-form blocks the planner uses unless told otherwise: 32 geometric blocks (finer towards the
+#: end, geometric decay inside each). On the multi-power-law data a per-step plan is predicted better
+#: by at most 0.0002 nats; on the built-in trainer, with a law fitted on two short runs, the per-step
+#: plan exploited the law with one abrupt drop and trained 0.026 nats/byte worse than the 32-block
+#: plan (benchmarks/RESULTS.md, plan_vs_training_t200). More blocks: ``resolution=4096``.
+DEFAULT_RESOLUTION = 32
+
 
 @dataclass
 class Plan:
@@ -94,7 +101,7 @@ def milestones(lr: np.ndarray) -> dict:
 
 
 def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool = True, families: bool = True,
-                  band_model: Ensemble | None = None, level: float = 0.9, resolution: int = 4096,
+                  band_model: Ensemble | None = None, level: float = 0.9, resolution: int = DEFAULT_RESOLUTION,
                   maxiter: int = 400, progress=None, law_info: dict | None = None, ftol: float | None = None) -> Plan:
     """Plan the schedule that minimises ``objective`` under ``constraints``.
 

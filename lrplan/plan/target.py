@@ -22,7 +22,7 @@ import numpy as np
 
 from lrplan.errors import ConfigError
 from lrplan.plan.constraints import Constraints
-from lrplan.plan.planner import Plan, plan_schedule
+from lrplan.plan.planner import DEFAULT_RESOLUTION, Plan, plan_schedule
 from lrplan.schedules import custom
 
 
@@ -82,7 +82,7 @@ def batch_ramp(lr: np.ndarray, batch_seqs: float, seq_len: int, tokens: float, r
 def plan_for_target(objective, hparam_law, N: float, D: float, fit_peak: float, seq_len: int = 2048,
                     floor=0.0, max_cooldown=None, checkpoints=None, weights=None, band_model=None,
                     ramp: float | None = None, ramp_start: float = 0.25, multiple_of: int = 1,
-                    resolution: int = 4096, progress=None, law_info: dict | None = None) -> TargetPlan:
+                    resolution: int = DEFAULT_RESOLUTION, progress=None, law_info: dict | None = None) -> TargetPlan:
     """Plan peak LR, batch, steps and schedule for ``N`` parameters and ``D`` tokens (module doc)."""
     from lrplan.hparams import recommend
 
