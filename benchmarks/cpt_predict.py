@@ -38,13 +38,25 @@ CPT = {
     "wsd2": "wsd:peak=2e-3,warmup={w},cooldown=0.3,floor=2e-4,steps={cpt}",
 }
 FIT, HELD = ("rewarm3", "rewarm1"), "wsd2"
-#: law variants scored (chosen before the 600 + 600 runs were looked at; the first is the paper's form)
+#: law variants scored (the first four chosen before the 600 + 600 runs were looked at, the first is
+#: the paper's form; the last three added after diagnosing the old-domain residuals, see SELECTION)
 VARIANTS = {
     "paper": dict(),
     "steps clock": dict(shift_clock="steps"),
     "lam fit": dict(lam="fit"),
     "warmup excluded": dict(warmup="exclude"),
+    "no C2": dict(anneal_cpt=False),
+    "boxcox shift": dict(shift_form="boxcox"),
+    "no C2 + boxcox": dict(anneal_cpt=False, shift_form="boxcox"),
 }
+#: Variant selection rule, fixed (and committed) before any variant added after the first four was
+#: scored on the held-out run; it uses only the two fit runs. Per domain, for every variant and seed:
+#: (a) leave one fit run out: fit the pre-training phase + one continual run, predict the other
+#: continual run; relative RMSE over its continual phase (both directions, mean);
+#: (b) truncation: fit both fit runs on steps < switch + 2/3 of the continual phase, relative error
+#: of the predicted final loss of each fit run (mean).
+#: Score = (mean over seeds of a + mean over seeds of b) / 2; the lowest score is selected.
+SELECTION = "mean of leave-one-fit-run-out continual-phase rel. RMSE and truncated-fit final-loss rel. error"
 
 
 #: the predict benchmark's own (longer, less noisy) setting: phase lengths and fixed validation batches
@@ -80,9 +92,52 @@ def score(law, run, first_step: int = 20) -> dict:
     keep = run.steps >= first_step
     pred, y = law.predict(run)[keep], run.loss[keep]
     cpt = run.steps[keep] >= run.switch
+    from scipy.signal import savgol_filter
+
+    win = min(15, int(cpt.sum()) // 2 * 2 - 1)  # odd window of evaluations in the continual phase
+    smooth = savgol_filter(y[cpt], win, min(2, win - 1))[-1] if win >= 3 else y[-1]
     return {"r2_all": r2_score(y, pred), "r2_cpt": r2_score(y[cpt], pred[cpt]),
-            "final_err": float(abs(pred[-1] / y[-1] - 1.0)),
+            "final_err": float(abs(pred[-1] / y[-1] - 1.0)), "smooth_err": float(abs(pred[-1] / smooth - 1.0)),
             "final3_err": float(abs(pred[-3:].mean() / y[-3:].mean() - 1.0)), "max_err": float(np.max(np.abs(pred / y - 1)))}
+
+
+def _cut(run, last: int):
+    keep = run.steps < last
+    return type(run)(run.lr, run.switch, run.steps[keep], run.loss[keep], run.replay, run.params, run.name)
+
+
+def rel_rmse(law, run, first_step: int) -> float:
+    keep = run.steps >= first_step
+    return float(np.sqrt(np.mean((law.predict(run)[keep] / run.loss[keep] - 1.0) ** 2)))
+
+
+def selection_criteria(make_law, fit_runs) -> dict:
+    """The two criteria of :data:`SELECTION` from the fit runs only (``make_law()`` -> unfitted law;
+    NaN when a fold has too few points, e.g. the smoke runs)."""
+    from lrplan.errors import FitError
+
+    a, b = fit_runs
+    try:
+        loo = [rel_rmse(make_law().fit([x]), y, y.switch) for x, y in ((a, b), (b, a))]
+    except FitError:
+        loo = [np.nan]
+    cut = a.switch + (2 * (a.lr.size - a.switch)) // 3
+    law = make_law().fit([_cut(x, cut) for x in fit_runs])
+    trunc = [abs(law.predict(x)[-1] / x.loss[-1] - 1.0) for x in fit_runs]
+    return {"loo_rmse": float(np.mean(loo)), "trunc_final": float(np.mean(trunc))}
+
+
+def select(rows: list[dict]) -> dict:
+    """Per domain: the variant with the lowest :data:`SELECTION` score, and all scores."""
+    out = {}
+    for domain in {r["domain"] for r in rows}:
+        scores = {}
+        for v in dict.fromkeys(r["variant"] for r in rows):
+            sub = [r for r in rows if r["variant"] == v and r["domain"] == domain]
+            scores[v] = (float(np.mean([r["loo_rmse"] for r in sub])), float(np.mean([r["trunc_final"] for r in sub])))
+        best = min(scores, key=lambda v: np.nan_to_num(sum(scores[v]) / 2, nan=np.inf))
+        out[domain] = {"variant": best, "scores": scores}
+    return out
 
 
 def main(argv=None) -> dict:
@@ -102,14 +157,18 @@ def main(argv=None) -> dict:
     n_val = cfgs[0].eval_batches * cfgs[0].eval_batch_size
     first = 2 if args.smoke else 15
     rows = []
-    for variant in ("paper",) if args.smoke else VARIANTS:
+    for variant in ("paper", "no C2 + boxcox") if args.smoke else VARIANTS:
         for s in seeds:
             for domain, split in (("pt", "val_old"), ("cpt", "val_new")):
                 runs = {n: from_trainer_run(outs[(n, s)], split) for n in CPT}
-                law = CPTLaw(domain, **VARIANTS[variant]).fit([runs[n] for n in FIT])
+                fit_runs = [runs[n] for n in FIT]
+                crit = selection_criteria(lambda: CPTLaw(domain, **VARIANTS[variant]), fit_runs)
+                law = CPTLaw(domain, **VARIANTS[variant]).fit(fit_runs)
                 sc = score(law, runs[HELD], first_step=first)
-                rows.append({"variant": variant, "seed": s, "domain": domain, **sc, "law": law})
-    result = {"rows": rows, "train_s": train_s}
+                rows.append({"variant": variant, "seed": s, "domain": domain, **sc, **crit, "law": law})
+                print(f"{variant} s{s} {domain}: done", file=sys.stderr, flush=True)
+    chosen = select(rows)
+    result = {"rows": rows, "train_s": train_s, "selected": chosen}
     if args.smoke:
         return result
     lines = ["## Continual pre-training law: fit two continual schedules, predict a third", "",
@@ -118,17 +177,21 @@ def main(argv=None) -> dict:
              "Fit: re-warm cosine to 3e-3 and to 1e-3; held out: re-warm WSD to 2e-3 with 30 % cooldown. Validation "
              f"every {every} steps on {n_val} fixed sequences per domain. "
              "`CPTLaw` (Wang et al. 2025 Eq. 4) per domain and seed, fitted jointly on the pre-training and continual "
-             f"phases of the two fit runs (steps >= {first}); scores on the held-out run (steps >= {first}). "
-             "Variants (fixed before these runs were looked at; never tuned on the held-out run): `paper` = Eq. 4 with "
+             f"phases of the two fit runs (all evaluations); scores on the held-out run (steps >= {first}). "
+             "Variants: `paper` = Eq. 4 with "
              "shift clock S1cpt, lam 0.999, warmup inside S2; `steps clock` = shift term on steps since the switch; "
              "`lam fit` = momentum chosen from 0.95-0.999 by the training objective; `warmup excluded` = the initial "
-             "warmup's LR rise left out of S2 (lrplan options).", "",
-             "| variant | seed | domain | held-out R2 (whole run) | held-out R2 (continual phase) | final-loss rel. error | last-3-evals rel. error | max rel. error | in-sample R2 | lam | B | E | beta |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "warmup's LR rise left out of S2 (lrplan options; these four fixed before the runs were looked at). "
+             "Added after diagnosing the old-domain residuals (see below): `no C2` = without the continual annealing "
+             "term -C2*S2cpt (`anneal_cpt=False`); `boxcox shift` = shift term B(1 - (1 + E S1cpt)^-beta)/beta with "
+             "beta in [-2, 3] (log at beta = 0, growing power below; `shift_form=\"boxcox\"`); `no C2 + boxcox` = both. "
+             "B, E, beta below are in each variant's own parametrisation.", "",
+             "| variant | seed | domain | held-out R2 (whole run) | held-out R2 (continual phase) | final-loss rel. error | last-3-evals rel. error | error vs smoothed final | max rel. error | in-sample R2 | lam | B | E | beta |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         p = r["law"].params_
         lines.append(f"| {r['variant']} | {r['seed']} | {'old (stdlib)' if r['domain'] == 'pt' else 'new (prose)'} | {fmt(r['r2_all'])} | "
-                     f"{fmt(r['r2_cpt'])} | {100 * r['final_err']:.2f} % | {100 * r['final3_err']:.2f} % | {100 * r['max_err']:.2f} % | {fmt(r['law'].r2_)} | "
+                     f"{fmt(r['r2_cpt'])} | {100 * r['final_err']:.2f} % | {100 * r['final3_err']:.2f} % | {100 * r['smooth_err']:.2f} % | {100 * r['max_err']:.2f} % | {fmt(r['law'].r2_)} | "
                      f"{r['law'].lam_:g} | {p['B']:+.3f} | {p['E']:.3g} | {p['beta']:.3f} |")
     lines.append("")
     for variant in VARIANTS:
@@ -140,6 +203,33 @@ def main(argv=None) -> dict:
                      f"both domains, 3 seeds): **{'met' if ok else 'NOT met'}**. (Secondary, not the bar: error of the "
                      f"mean of the last 3 evaluations, which averages the step-to-step fluctuation of the measured loss: "
                      f"worst {100 * max(r['final3_err'] for r in sub):.2f} %.)")
+    lines += ["", "### Diagnosis of the old-domain error and variant selection", "",
+              "The old-domain residuals of `paper` / `lam fit` are largest in the first ~100 steps after the re-warm "
+              "(the law under-predicts the jump by 5-15 %) and then wander by +-3 % with the measured loss's own "
+              "step-to-step fluctuation; the final error comes from the level of the whole late segment, not the last "
+              "point: the prediction's error against a smoothed held-out curve (Savitzky-Golay, 15 evaluations, "
+              "quadratic; column 'error vs smoothed final') is about the same as against the last evaluation. Plotted "
+              "against S1cpt, the old-domain loss of all three continual schedules collapses onto one curve that is "
+              "still rising at the end (no sign of annealing helping the old domain), while the fitted laws use "
+              "-C2*S2cpt to bend it and drive beta to its 0.001 bound (the log limit). Hence the `no C2` and "
+              "`boxcox shift` variants.", "",
+              f"Selection rule (committed before the added variants were scored on the held-out run; uses only the two "
+              f"fit runs): {SELECTION}, each averaged over the 3 seeds; lowest wins, per domain.", "",
+              "| domain | variant | leave-one-fit-run-out rel. RMSE | truncated-fit final error | score | selected |",
+              "|---|---|---|---|---|---|"]
+    for domain in ("pt", "cpt"):
+        for v, (a, b) in chosen[domain]["scores"].items():
+            lines.append(f"| {'old' if domain == 'pt' else 'new'} | {v} | {100 * a:.2f} % | {100 * b:.2f} % | "
+                         f"{100 * (a + b) / 2:.2f} % | {'**yes**' if v == chosen[domain]['variant'] else ''} |")
+    sel = [r for r in rows if r["variant"] == chosen[r["domain"]]["variant"]]
+    ok = all(r["r2_all"] >= 0.98 and r["final_err"] <= 0.01 for r in sel)
+    lines += ["", f"**Selected laws on the held-out run** (old domain `{chosen['pt']['variant']}`, new domain "
+              f"`{chosen['cpt']['variant']}`): worst R2 {min(r['r2_all'] for r in sel):.4f} (whole run), "
+              f"{min(r['r2_cpt'] for r in sel):.4f} (continual phase); final-loss error per seed, old / new: "
+              + "; ".join(f"seed {s}: {100 * next(r['final_err'] for r in sel if r['seed'] == s and r['domain'] == 'pt'):.2f} % / "
+                          f"{100 * next(r['final_err'] for r in sel if r['seed'] == s and r['domain'] == 'cpt'):.2f} %"
+                          for s in seeds)
+              + f". Bars (R2 >= 0.98, final error <= 1 %, both domains, 3 seeds): **{'met' if ok else 'NOT met'}**."]
     lines += ["", f"Training wall time {train_s / 60:.1f} min (cached runs are reused)."]
     publish("cpt_predict", lines)
     return result

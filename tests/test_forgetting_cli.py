@@ -55,6 +55,8 @@ def test_cpt_fit_then_predict_a_proposed_schedule(curves_csv, tmp_path, capsys):
     (["--switch", "600", "--replay", "1.5"], r"replay fraction 1.5 is outside \[0, 1\]"),
     ([], "needs --switch"),
     (["--switch", "600", "--domain", "both"], "domain: must be"),
+    (["--switch", "600", "--shift-form", "log"], "shift_form: must be 'saturating' or 'boxcox'"),
+    (["--switch", "600", "--replay-law", "--no-anneal-cpt"], "anneal_cpt=False leaves out the C2"),
 ])
 def test_cpt_fit_bad_input_is_one_line_and_exit_2(curves_csv, tmp_path, capsys, args, msg):
     code = main(["cpt", "fit", str(curves_csv), "--split", "val", "--out", str(tmp_path / "x.json"), *args])
@@ -104,3 +106,11 @@ def test_forgetting_retention_report_and_dead_probes(tmp_path, capsys):
 def test_lrplan_fit_law_cpt_points_to_the_cpt_command(capsys):
     assert main(["fit", "missing.csv", "--law", "cpt", "--out", "x.json"]) == 2
     assert "lrplan cpt fit" in capsys.readouterr().err
+
+
+def test_cpt_fit_old_domain_options_are_saved(curves_csv, tmp_path):
+    law_path = tmp_path / "old.json"
+    assert main(["cpt", "fit", str(curves_csv), "--split", "val", "--switch", "600", "--out", str(law_path),
+                 "--shift-form", "boxcox", "--no-anneal-cpt"]) == 0
+    d = json.loads(law_path.read_text())
+    assert (d["shift_form"], d["anneal_cpt"]) == ("boxcox", False) and "C2" not in d["params"]

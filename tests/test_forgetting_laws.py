@@ -310,3 +310,53 @@ def test_lam_fit_picks_the_generating_momentum_and_round_trips(tmp_path):
     for bad in (1.0, "auto", (0.99, 1.5)):
         with pytest.raises(ConfigError, match="lam: momentum"):
             CPTLaw("pt", lam=bad)
+
+
+def test_boxcox_shift_spans_saturating_log_and_growing_forms(tmp_path):
+    lr = parse(f"{PT} + cosine:peak=1e-3,floor=1e-4,warmup=20,steps=600").array()
+    run = ContinualRun(lr, switch=600, steps=np.arange(10, 1200, 10))
+    tau = run.areas(steps=[599, 700, 1199])["S1cpt"]
+    law = CPTLaw("pt", shift_form="boxcox")
+    for beta, expect in ((0.2, (1 - (1 + 30 * tau) ** -0.2) / 0.2),  # the paper's column / beta
+                         (0.0, np.log1p(30 * tau)),                     # the log limit, finite
+                         (-0.5, ((1 + 30 * tau) ** 0.5 - 1) / 0.5)):   # a growing power
+        law.params_ = dict(TRUE, B=0.3, E=30.0, beta=beta)
+        np.testing.assert_allclose(law.shift(run, steps=[599, 700, 1199]), 0.3 * expect, rtol=1e-12)
+    # a log-shaped forgetting (beyond the saturating family's reach) is recovered, beta ~ 0
+    law.params_ = dict(TRUE, B=0.12, E=30.0, beta=0.0)
+    runs = []
+    for spec in ("cosine:peak=3e-3,floor=3e-4,warmup=20,steps=600", "cosine:peak=1e-3,floor=1e-4,warmup=20,steps=600"):
+        r = ContinualRun(parse(f"{PT} + {spec}").array(), switch=600, steps=np.arange(10, 1200, 10), name=spec)
+        r.loss = law.predict(r)
+        runs.append(r)
+    fitted = CPTLaw("pt", shift_form="boxcox").fit(runs)
+    assert abs(fitted.params_["beta"]) < 0.05 and fitted.params_["B"] == pytest.approx(0.12, rel=0.1)
+    fitted.save(tmp_path / "b.json")
+    back = CPTLaw.load(tmp_path / "b.json")
+    assert back.shift_form == "boxcox"
+    np.testing.assert_allclose(back.predict(runs[0]), fitted.predict(runs[0]), rtol=1e-12)
+    with pytest.raises(ConfigError, match="shift_form"):
+        CPTLaw("pt", shift_form="log")
+
+
+def test_without_continual_annealing_the_old_domain_ignores_the_re_decay(tmp_path):
+    cosine = parse(f"{PT} + cosine:peak=2e-3,floor=2e-4,warmup=20,steps=600").array()
+    const = cosine.copy()
+    const[600:] = np.cumsum(cosine[600:])[-1] / 600  # same LR area over the continual phase, no re-decay
+    steps = np.array([300, 599, 1199])
+    law = CPTLaw("pt", anneal_cpt=False)
+    law.params_ = {k: v for k, v in TRUE.items() if k != "C2"}
+    a, b = (law.predict(ContinualRun(lr, switch=600), steps) for lr in (cosine, const))
+    np.testing.assert_allclose(a, b, rtol=1e-12)  # only S1pt, S2pt and S1cpt enter
+    paper = CPTLaw("pt")
+    paper.params_ = dict(TRUE, C2=0.0)
+    np.testing.assert_allclose(a, paper.predict(ContinualRun(cosine, switch=600), steps), rtol=1e-12)
+    gen = {k: v for k, v in TRUE.items() if k != "C2"}
+    runs = [_run("cosine:peak=3e-3,floor=3e-4,warmup=20,steps=600", "a", dict(gen, C2=0.0), noise=1e-4),
+            _run("cosine:peak=1e-3,floor=1e-4,warmup=20,steps=600", "b", dict(gen, C2=0.0), noise=1e-4, seed=1)]
+    fitted = CPTLaw("pt", anneal_cpt=False).fit(runs)
+    assert "C2" not in fitted.params_ and fitted.params_["B"] == pytest.approx(0.3, rel=0.1)
+    fitted.save(tmp_path / "n.json")
+    assert CPTLaw.load(tmp_path / "n.json").anneal_cpt is False
+    with pytest.raises(ConfigError, match="anneal_cpt=False leaves out"):
+        CPTLaw("pt", replay=True, anneal_cpt=False)

@@ -101,8 +101,10 @@ def bench(tmp_path_factory):
 
 def test_cpt_predict_smoke(bench):
     res = bench("cpt_predict").main(["--smoke"])
-    assert {(r["seed"], r["domain"]) for r in res["rows"]} == {(0, "pt"), (0, "cpt")}
-    assert all(np.isfinite(r["final_err"]) for r in res["rows"])
+    assert {(r["variant"], r["seed"], r["domain"]) for r in res["rows"]} == {
+        (v, 0, d) for v in ("paper", "no C2 + boxcox") for d in ("pt", "cpt")}
+    assert all(np.isfinite(r["final_err"]) and np.isfinite(r["trunc_final"]) for r in res["rows"])
+    assert {d: res["selected"][d]["variant"] in ("paper", "no C2 + boxcox") for d in ("pt", "cpt")} == {"pt": True, "cpt": True}
 
 
 def test_cpt_replay_smoke(bench):

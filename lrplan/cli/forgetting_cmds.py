@@ -69,6 +69,8 @@ def cpt_fit(
     size_law: Annotated[bool, typer.Option("--size-law", help="Fit the model-size extension (Eq. 7).")] = False,
     skip: Annotated[int, typer.Option(help="Steps after the switch left out of the fit (stability gap).")] = 0,
     shift_clock: Annotated[str, typer.Option(help="Clock of the shift term: lr_area (paper) or steps.")] = "lr_area",
+    shift_form: Annotated[str, typer.Option(help="Shift term: saturating (paper) or boxcox (log at beta = 0, growing for beta < 0).")] = "saturating",
+    anneal_cpt: Annotated[bool, typer.Option("--anneal-cpt/--no-anneal-cpt", help="Keep the continual annealing term -C2*S2cpt (paper); leave it out for an old domain that does not gain from the re-decay.")] = True,
     first_step: Annotated[int, typer.Option(help="Ignore evaluations before this step.")] = 1,
     plot: Annotated[Optional[Path], typer.Option(help="Write a plot of data and fit.")] = None,
 ):
@@ -77,7 +79,7 @@ def cpt_fit(
 
     loaded = [_from(r, first_step) for r in load_runs(runs, split, switch, replay)]
     law = CPTLaw(domain, replay=replay_form if replay_law else False, size=size_law, skip=skip,
-                 shift_clock=shift_clock).fit(loaded)
+                 shift_clock=shift_clock, shift_form=shift_form, anneal_cpt=anneal_cpt).fit(loaded)
     law.save(out)
     console.print(f"{law!r}", highlight=False, soft_wrap=True)
     err_console.print(f"wrote {out}")

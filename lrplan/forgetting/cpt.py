@@ -27,6 +27,19 @@ in the CPT batches and N = parameter count::
     shift * (exp(a2*(1 - r)) - 1)    (new domain: no adaptation at r = 1)
     -C1*S2pt*N^g1 - C2*S2cpt*N^g2 + F*N^(-g3)
 
+Two more lrplan options (not from the paper), motivated by the 0.1M-parameter runs of
+``benchmarks/cpt_predict.py``, where the old-domain loss after the switch is nearly a function of
+S1cpt alone (the three re-warm schedules collapse onto one curve) and keeps rising without
+saturating:
+
+* ``anneal_cpt=False`` leaves out -C2*S2cpt: the continual phase's annealing (its re-decay)
+  sharpens the model on the *new* data and does not lower the old-domain loss; the re-warm bump
+  is then carried by the shift term on the LR-area clock. Meant for the old domain without replay.
+* ``shift_form="boxcox"`` writes the shift term as B*(1 - (1 + E*tau)^(-beta))/beta with beta in
+  [-2, 3]: beta > 0 is the paper's saturating power (its B is this B/beta), beta -> 0 the log
+  B*ln(1 + E*tau) (the paper's form reaches it only as B -> inf, beta -> 0), beta < 0 a growing
+  power: one family for saturating and not-yet-saturating forgetting.
+
 ``replay="hyperbolic"`` (an lrplan option, not from the paper) replaces the shift factor by
 (1 - r)/(1 + a2*r) for both domains (zero at r = 1, steep near r = 0 for large a2: the
 "1 % replay removes most of the forgetting" shape of Ibrahim et al. 2024, with the (1 + B*p)
@@ -141,8 +154,14 @@ def _nonlinear_names(replay: bool, size: bool) -> list[str]:
     return ["alpha", "E", "beta"] + (["a1", "a2"] if replay else []) + (["g1", "g2", "g3"] if size else [])
 
 
-def _linear_names(size: bool) -> list[str]:
-    return ["L0", "A", "C1", "C2", "B"] + (["F"] if size else [])
+def _linear_names(size: bool, anneal_cpt: bool = True) -> list[str]:
+    return ["L0", "A", "C1"] + (["C2"] if anneal_cpt else []) + ["B"] + (["F"] if size else [])
+
+
+def power_shift(u: np.ndarray, beta: float) -> np.ndarray:
+    """(1 - exp(-beta*u))/beta for u = ln(1 + E*tau): the ``shift_form="boxcox"`` column
+    (u itself at beta = 0)."""
+    return u if abs(beta) < 1e-9 else -np.expm1(-beta * u) / beta
 
 
 class CPTLaw:
@@ -164,6 +183,11 @@ class CPTLaw:
         shift_clock: clock of the distribution-shift term: ``"lr_area"`` (S1cpt, the paper) or
             ``"steps"`` (steps since the switch; E then is per step, as in the paper's constant-LR
             fits). The benchmarks compare both.
+        shift_form: ``"saturating"`` (the paper's B*(1 - (1 + E*tau)^(-beta)), beta > 0) or
+            ``"boxcox"`` (lrplan option: B*(1 - (1 + E*tau)^(-beta))/beta, beta in [-2, 3], the log
+            at beta = 0; see the module docstring).
+        anneal_cpt: keep the continual annealing term -C2*S2cpt (the paper) or leave it out
+            (``False``, lrplan option for the old domain; see the module docstring).
 
     Fitted attributes: ``params_`` (dict, absolute-LR units), ``lam_`` (the momentum used),
     ``r2_`` (on loss), ``huber_``
@@ -179,7 +203,8 @@ class CPTLaw:
     """
 
     def __init__(self, domain: str = "pt", replay: bool = False, size: bool = False, lam: float | str = 0.999,
-                 delta: float = 1e-3, skip: int = 0, shift_clock: str = "lr_area", warmup: str = "include"):
+                 delta: float = 1e-3, skip: int = 0, shift_clock: str = "lr_area", warmup: str = "include",
+                 shift_form: str = "saturating", anneal_cpt: bool = True):
         if domain not in DOMAINS:
             raise ConfigError(f"domain: must be 'pt' (old data) or 'cpt' (new data), got {domain!r}")
         grid = LAM_GRID if lam == "fit" else tuple(lam) if isinstance(lam, (tuple, list)) else (lam,)
@@ -198,13 +223,24 @@ class CPTLaw:
         self.lam = lam if lam == "fit" else tuple(self._lam_grid) if isinstance(lam, (tuple, list)) else float(lam)
         self.shift_clock = shift_clock
         self._clock = "S1cpt" if shift_clock == "lr_area" else "Ncpt"
+        if shift_form not in ("saturating", "boxcox"):
+            raise ConfigError(f"shift_form: must be 'saturating' or 'boxcox', got {shift_form!r}")
+        if anneal_cpt not in (True, False):
+            raise ConfigError(f"anneal_cpt: must be True or False, got {anneal_cpt!r}")
+        if self.replay and not anneal_cpt:
+            raise ConfigError("anneal_cpt=False leaves out the C2*S2cpt term that the replay extension's a1 scales")
+        self.shift_form, self.anneal_cpt = shift_form, bool(anneal_cpt)
+        self._lin = _linear_names(self.size, self.anneal_cpt)
 
     # -- model -------------------------------------------------------------------
     def _columns(self, ar: dict, r: np.ndarray, N: np.ndarray, nl: dict) -> dict[str, np.ndarray]:
         """Columns of the linear parameters for given non-linear parameters."""
         s1 = ar["S1pt"] + ar["S1cpt"]
         with np.errstate(all="ignore"):
-            shift = 1.0 - np.power(1.0 + nl["E"] * ar[self._clock], -nl["beta"])
+            if self.shift_form == "boxcox":
+                shift = power_shift(np.log1p(nl["E"] * ar[self._clock]), nl["beta"])
+            else:
+                shift = 1.0 - np.power(1.0 + nl["E"] * ar[self._clock], -nl["beta"])
             c2 = -ar["S2cpt"]
             c1 = -ar["S2pt"]
             if self.replay:
@@ -220,6 +256,8 @@ class CPTLaw:
                 cols["C1"] = c1 * np.power(N, nl["g1"])
                 cols["C2"] = c2 * np.power(N, nl["g2"])
                 cols["F"] = np.power(N, -nl["g3"])
+            if not self.anneal_cpt:
+                del cols["C2"]
         return cols
 
     def _stack(self, runs: Sequence[ContinualRun], use_loss: bool):
@@ -255,7 +293,7 @@ class CPTLaw:
             best = None
             for lam in self._lam_grid:
                 law = CPTLaw(self.domain, self.replay_form if self.replay else False, self.size, lam, self.delta,
-                             self.skip, self.shift_clock, self.warmup)
+                             self.skip, self.shift_clock, self.warmup, self.shift_form, self.anneal_cpt)
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     law.fit(runs)
@@ -281,11 +319,12 @@ class CPTLaw:
         if self.size and len({r.params for r in runs}) < 2:
             raise FitError("cpt fit: the size extension needs runs of at least two model sizes (params)")
         ar, r, N, y = self._stack(runs, use_loss=True)
-        lin, nln = _linear_names(self.size), _nonlinear_names(self.replay, self.size)
+        lin, nln = self._lin, _nonlinear_names(self.replay, self.size)
         if y.size < len(lin) + len(nln) + 2:
             raise FitError(f"cpt fit: {y.size} usable points for {len(lin) + len(nln)} parameters")
         seeds = self._seeds(ar, r, N, y)
-        lo = {"L0": 1e-6, "A": 0.0, "alpha": 0.01, "E": 1e-6, "beta": 1e-3, "a1": -20.0, "a2": 1e-3,
+        lo = {"L0": 1e-6, "A": 0.0, "alpha": 0.01, "E": 1e-6, "beta": -2.0 if self.shift_form == "boxcox" else 1e-3,
+              "a1": -20.0, "a2": 1e-3,
               "g1": -2.0, "g2": -2.0, "g3": 0.0}
         hi = {"alpha": 3.0, "E": 1e9, "beta": 3.0, "a1": 20.0, "a2": 1e5 if self.replay_form == "hyperbolic" else 30.0, "g1": 2.0, "g2": 2.0, "g3": 2.0,
               "L0": float(y.min())}
@@ -317,10 +356,10 @@ class CPTLaw:
         s1c = ar[self._clock][ar[self._clock] > 0]
         e0 = 1.0 / float(np.median(s1c)) if s1c.size else 1.0
         axes = {"alpha": [0.2, 0.35, 0.5, 0.7, 1.0], "E": list(e0 * np.array([0.03, 0.3, 3.0, 30.0, 300.0])),
-                "beta": [0.1, 0.3, 0.8], "a1": [0.0],
+                "beta": [-0.3, 0.1, 0.3, 0.8] if self.shift_form == "boxcox" else [0.1, 0.3, 0.8], "a1": [0.0],
                 "a2": [3.0, 30.0, 300.0] if self.replay_form == "hyperbolic" else [0.5, 2.0, 6.0], "g1": [0.0], "g2": [0.0], "g3": [0.1]}
         nln = _nonlinear_names(self.replay, self.size)
-        lin = _linear_names(self.size)
+        lin = self._lin
         w = 1.0 / y  # least squares on loss / y ~ log loss
         scored = []
         for combo in np.array(np.meshgrid(*[axes[n] for n in nln], indexing="ij")).reshape(len(nln), -1).T:
@@ -364,7 +403,7 @@ class CPTLaw:
         self._check()
         steps = run.steps if steps is None else np.asarray(steps, dtype=np.int64)
         ar = run.areas(steps, self._lam, self.warmup)
-        zero = {k: 0.0 for k in _linear_names(self.size)}
+        zero = {k: 0.0 for k in self._lin}
         p = {**self.params_, **zero, "B": self.params_["B"]}
         r = np.full(steps.size, run.replay)
         N = np.full(steps.size, run.params if run.params is not None else 1.0)
@@ -375,7 +414,8 @@ class CPTLaw:
         self._check()
         replay = self.replay_form if self.replay else False
         return {"law": "cpt", "domain": self.domain, "replay": replay, "size": self.size, "lam": self._lam, "warmup": self.warmup,
-                "delta": self.delta, "skip": self.skip, "shift_clock": self.shift_clock, "units": {"lr": "absolute", "S1": "sum of absolute LR over steps"},
+                "delta": self.delta, "skip": self.skip, "shift_clock": self.shift_clock, "shift_form": self.shift_form,
+                "anneal_cpt": self.anneal_cpt, "units": {"lr": "absolute", "S1": "sum of absolute LR over steps"},
                 "params": self.params_,
                 "metrics": {"r2": self.r2_, "huber": self.huber_, "n_points": self.n_points_, "n_runs": self.n_runs_}}
 
@@ -384,8 +424,9 @@ class CPTLaw:
         if d.get("law") != "cpt" or "params" not in d:
             raise LoadError("cpt law JSON: missing 'law': 'cpt' or 'params'")
         law = cls(d.get("domain", "pt"), d.get("replay", False), d.get("size", False), d.get("lam", 0.999),
-                  d.get("delta", 1e-3), d.get("skip", 0), d.get("shift_clock", "lr_area"), d.get("warmup", "include"))
-        need = set(_linear_names(law.size) + _nonlinear_names(law.replay, law.size))
+                  d.get("delta", 1e-3), d.get("skip", 0), d.get("shift_clock", "lr_area"), d.get("warmup", "include"),
+                  d.get("shift_form", "saturating"), d.get("anneal_cpt", True))
+        need = set(law._lin + _nonlinear_names(law.replay, law.size))
         missing = need - set(d["params"])
         if missing:
             raise LoadError(f"cpt law JSON: params missing {', '.join(sorted(missing))}")
