@@ -37,6 +37,7 @@ Protocols, all measured in the same run:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -191,6 +192,32 @@ def run_nested(task: tuple) -> tuple:
     return task, score(pd.DataFrame(rows))
 
 
+def _cached(fn, task):
+    """``fn(task)``, stored under ``_GRIDS["cache"]`` (one pickle per task) when a cache folder is set."""
+    import hashlib
+    import pickle
+
+    folder = _GRIDS.get("cache")
+    if folder is None:
+        return fn(task)
+    path = Path(folder) / (hashlib.sha1(repr((fn.__name__, _GRIDS["tag"], task)).encode()).hexdigest() + ".pkl")
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    out = fn(task)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps(out))
+    os.replace(tmp, path)
+    return out
+
+
+def _run_task(task):
+    return _cached(run_task, task)
+
+
+def _run_nested(task):
+    return _cached(run_nested, task)
+
+
 def _pool_map(fn, tasks, workers: int):
     if workers <= 1:
         return [fn(t) for t in tasks]
@@ -216,12 +243,18 @@ def log_mean(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
 
 
 def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: float, methods, log,
-             only=None, workers: int = 1, nested: bool = True) -> tuple[list[dict], pd.DataFrame]:
-    """All rows of the results table, and the nested-CV knob table (one row per subset, cell, knob)."""
+             only=None, workers: int = 1, nested: bool = True, cache: str | None = None) -> tuple[list[dict], pd.DataFrame]:
+    """All rows of the results table, and the nested-CV knob table (one row per subset, cell, knob).
+
+    ``cache``: folder keeping each finished task's result (a rerun with the same data and fraction
+    only reads them; tasks run subset by subset, so an interrupted run keeps whole subsets)."""
     from lrplan.hparams.evaluate import subsample
 
     data = {"all": grid} | {r: subsample(grid, fraction, np.random.default_rng(r)) for r in range(repeats)}
-    _GRIDS.update(grid=grid, full=full, data=data, held={c: g for c, g in full.groupby("cell")})
+    if cache:
+        Path(cache).mkdir(parents=True, exist_ok=True)
+    tag = (len(grid), float(grid["loss"].sum()), len(full), fraction)
+    _GRIDS.update(grid=grid, full=full, data=data, held={c: g for c, g in full.groupby("cell")}, cache=cache, tag=tag)
     runs_label = {"all": "all"} | {r: f"{fraction:.0%}" for r in range(repeats)}
     tasks = []
     for protocol in _protocols(grid):
@@ -230,8 +263,8 @@ def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: flo
         tasks += [(protocol, name, None, "all") for name in BASELINES]
         tasks += [(protocol, f"lrplan {m}", m, key) for m in methods for key in data]
     nested_tasks = [(r, k) for r in range(repeats) for k in KNOBS] if nested and "joint" in methods else []
-    done = _pool_map(run_task, tasks, workers)
-    done_nested = _pool_map(run_nested, nested_tasks, workers)
+    done = _pool_map(_run_task, tasks, workers)
+    done_nested = _pool_map(_run_nested, nested_tasks, workers)
     frames = {task: frame for task, frame in done}
     groups: dict = {}
     for (protocol, name, method, key), frame in frames.items():
@@ -295,6 +328,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=10)
     ap.add_argument("--fraction", type=float, default=0.3)
     ap.add_argument("--workers", type=int, default=1, help="parallel leave-out evaluations (fork)")
+    ap.add_argument("--cache", default="/tmp/lrplan-bench/steplaw_regret", help="per-task result cache ('' = none)")
     args = ap.parse_args(argv)
     from lrplan.hparams import load_grid
 
@@ -318,7 +352,8 @@ def main(argv=None) -> int:
             full = load_grid(DATA, seq_len=2048, diverged=np.inf)
             grid = load_grid(DATA, seq_len=2048)
         repeats, methods, protocols = args.repeats, METHODS, None
-    rows, knobs = evaluate(grid, full, repeats, args.fraction, methods, log, protocols, workers=args.workers)
+    rows, knobs = evaluate(grid, full, repeats, args.fraction, methods, log, protocols, workers=args.workers,
+                           cache=None if args.smoke else args.cache or None)
     table = pd.DataFrame(rows)
     sens = threshold_sensitivity(grid)
     frac = f"{args.fraction:.0%}"
