@@ -71,8 +71,10 @@ def configs(spec: dict, lrs_by_width: dict, batches, smoke: bool) -> list[dict]:
 
 def seed_mean(runs: pd.DataFrame) -> pd.DataFrame:
     """One row per grid point with the mean final loss over seeds (a diverged seed -> inf)."""
-    runs = runs.assign(loss=np.where(runs["status"] == "finished", runs["loss"], np.inf))
-    first = runs.drop(columns=["loss", "seed", "run"]).groupby(KEY, as_index=False).first()
+    ok = runs["status"] == "finished"
+    runs = runs.assign(loss=np.where(ok, runs["loss"], np.inf))
+    # configuration columns from a finished seed (a diverged run's D counts only the tokens it saw)
+    first = runs[ok].drop(columns=["loss", "seed", "run"]).groupby(KEY, as_index=False).first()
     return first.merge(runs.groupby(KEY, as_index=False)["loss"].mean(), on=KEY)
 
 
@@ -162,6 +164,11 @@ def main(argv=None) -> int:
     for _, r in ps.iterrows():
         lines.append(f"| {r['seed']} | {r['law']} | {r['pred']:.3g} | {r['measured']:.3g}{' (edge)' if r['edge'] else ''} "
                      f"| {r['argmin']:.3g} | {r['ratio']:.2f}x | {r['ratio_grid']:.2f}x |")
+    edge_cells = [r["cell"] for _, r in opt.iterrows() if "lr-" in r["edge"]]
+    diverged = [r for r, s in zip(pd.concat([proxy, target])["run"], pd.concat([proxy, target])["status"]) if s != "finished"]
+    lines += ["", f"Proxy cells whose seed-averaged optimum sits on the LR edge of their 3 LRs: {', '.join(edge_cells) or 'none'}"
+              f"{' (the bracket chosen from the earlier single-seed grid did not hold there)' if edge_cells else ''}. "
+              f"Diverged runs (infinite loss in their seed average: that proxy point is left out, that target LR cannot be the argmin): {', '.join(diverged) or 'none'}."]
     lines += ["", f"Spread over seeds: ratio (3-point) {ps['ratio'].min():.2f}x-{ps['ratio'].max():.2f}x, "
               f"{int((ps['ratio'] <= 1.5).sum())} of {len(ps)} within 1.5x; predicted LR* "
               f"{ps['pred'].min():.3g}-{ps['pred'].max():.3g}; measured {ps['measured'].min():.3g}-{ps['measured'].max():.3g}.", "",
@@ -170,7 +177,9 @@ def main(argv=None) -> int:
               "Seed spread of the target losses (max - min over seeds): "
               + ", ".join(f"lr {lr:.3g}: {g['loss'].max() - g['loss'].min():.4f}" for lr, g in target.groupby("lr")) + ".",
               f"Warnings during the fit: {'; '.join(str(w.message) for w in caught) or 'none'}.",
-              f"Wall time {time.time() - t0:.0f} s (runs cached under {args.out})."]
+              f"Training: {len(proxy) + len(target)} runs, one at a time, {(proxy['wall_s'].sum() + target['wall_s'].sum()) / 60:.0f} "
+              f"min of wall time in total on the shared 2-core machine; this report took {time.time() - t0:.0f} s "
+              f"(runs cached under {args.out})."]
     text = "\n".join(lines)
     print(text)
     if not args.smoke:
