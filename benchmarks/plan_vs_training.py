@@ -188,7 +188,8 @@ def markdown(r, s) -> str:
     f = lambda b: f"{b[0]:.4f}..{b[1]:.4f}" if b else "-"  # noqa: E731
     law = plans["plan"].law
     lines = [
-        "## Planner vs training (built-in CPU trainer)" + ("" if r.get("law_name", "mpl") == "mpl" else f", law `{r['law_name']}`"),
+        f"## Planner vs training (built-in CPU trainer), T1 = {r['t1']} -> T2 = {r['t2']} steps"
+        + ("" if r.get("law_name", "mpl") == "mpl" else f", law `{r['law_name']}`"),
         "",
         f"Fit: lrplan {LAW_LABEL.get(r.get('law_name', 'mpl'))} (bootstrap refits: {law.get('bootstrap_fits', 0)}) on the validation curves of a constant and a "
         f"cosine-to-10 % run of T1 = {r['t1']} steps, seeds {r['fit_seeds']} of each (nano GPT, batch {s['batch_size']}, corpus `{s['corpus']}`, "
