@@ -105,6 +105,8 @@ def test_cpt_predict_smoke(bench):
         (v, 0, d) for v in ("paper", "no C2 + boxcox") for d in ("pt", "cpt")}
     assert all(np.isfinite(r["final_err"]) and np.isfinite(r["trunc_final"]) for r in res["rows"])
     assert {d: res["selected"][d]["variant"] in ("paper", "no C2 + boxcox") for d in ("pt", "cpt")} == {"pt": True, "cpt": True}
+    assert set(res["seed_mean_err"]) <= {(d, v) for d in ("pt", "cpt") for v in ("paper", "no C2 + boxcox")}
+    assert ("pt", "paper") in res["seed_mean_err"]
 
 
 def test_cpt_replay_smoke(bench):
