@@ -194,15 +194,22 @@ def run_nested(task: tuple) -> tuple:
     return task, score(pd.DataFrame(rows))
 
 
-def _cached(fn, task):
-    """``fn(task)``, stored under ``_GRIDS["cache"]`` (one pickle per task) when a cache folder is set."""
+def _cache_path(fn, task) -> Path | None:
     import hashlib
-    import pickle
 
     folder = _GRIDS.get("cache")
     if folder is None:
+        return None
+    return Path(folder) / (hashlib.sha1(repr((fn.__name__, _GRIDS["tag"], task)).encode()).hexdigest() + ".pkl")
+
+
+def _cached(fn, task):
+    """``fn(task)``, stored under ``_GRIDS["cache"]`` (one pickle per task) when a cache folder is set."""
+    import pickle
+
+    path = _cache_path(fn, task)
+    if path is None:
         return fn(task)
-    path = Path(folder) / (hashlib.sha1(repr((fn.__name__, _GRIDS["tag"], task)).encode()).hexdigest() + ".pkl")
     if path.exists():
         return pickle.loads(path.read_bytes())
     out = fn(task)
@@ -269,6 +276,8 @@ def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: flo
         tasks += [(protocol, f"lrplan {m}", m, key) for m in methods for key in data]
     n_nested = repeats if nested_repeats is None else min(nested_repeats, repeats)
     nested_tasks = [(r, k) for r in range(n_nested) for k in KNOBS] if nested and "joint" in methods else []
+    every = [(run_task, x) for x in tasks] + [(run_nested, x) for x in nested_tasks]
+    _GRIDS["cached"] = (sum(bool(p and p.exists()) for p in (_cache_path(f, x) for f, x in every)), len(every))
     done = _pool_map(_run_task, tasks, workers)
     done_nested = _pool_map(_run_nested, nested_tasks, workers)
     frames = {task: frame for task, frame in done}
@@ -408,13 +417,16 @@ def main(argv=None) -> int:
         "Exponent sensitivity on all cells (the near-optimal threshold moves Step Law's refit; the "
         "surrogate and joint fits have no threshold):", "",
         md_table(sens), "",
-        f"Wall time {time.time() - t0:.0f} s.",
+        f"Wall time of this invocation {time.time() - t0:.0f} s with {args.workers} worker(s); "
+        f"{_GRIDS.get('cached', (0, 0))[0]} of {_GRIDS.get('cached', (0, 0))[1]} leave-out tasks read from the cache "
+        f"({args.cache or 'none'}).",
     ])
     print(text)
     if not args.smoke:
         from _results import write_section
 
-        write_section("steplaw_regret", text, command="nice -n 10 python benchmarks/steplaw_regret.py")
+        write_section("steplaw_regret", text, command="nice -n 10 python benchmarks/steplaw_regret.py"
+                      + (f" --workers {args.workers}" if args.workers > 1 else ""))
     return 0
 
 
