@@ -19,7 +19,9 @@ Model: ``nano`` preset (byte-level GPT, 0.12M parameters), batch 16 x 64 bytes, 
 The default horizon is T1 = 1000 (T2 = 3000 steps = 3.1M tokens, ~25 tokens per parameter). A
 first version used T1 = 200: at that length the cosine run ends *above* the constant run (the
 model is far from converged and LR area dominates), so the fit cannot see what annealing buys;
-``--t1 200`` reruns it (section ``plan_vs_training_t200``). Runs are cached in
+``--t1 200`` reruns it (section ``plan_vs_training_t200``). ``--t1 500`` (section
+``plan_vs_training_t500``) is a replication at a third horizon, added after the T1 = 1000 and 200
+results and before any of its runs was trained; the judged plan and goals are unchanged. Runs are cached in
 ``$LRPLAN_BENCH_CACHE/plan_vs_training`` (default /tmp/lrplan-bench): re-running reuses them.
 
     nice -n 10 python benchmarks/plan_vs_training.py           # full (~30 min on 2 shared cores)
