@@ -18,6 +18,7 @@ the switch (nats). Laws: ``hyperbolic`` (lrplan's shift factor (1 - r)/(1 + a2 r
 
     nice -n 10 python benchmarks/cpt_replay_new.py --predict
     nice -n 10 python benchmarks/cpt_replay_new.py
+    python benchmarks/cpt_replay_new.py --smoke --predict && python benchmarks/cpt_replay_new.py --smoke  # CI
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+import _cpt
 from _cpt import parse_args, publish, run_all
 from cpt_predict import configs
 from cpt_replay import FORMS, REPLAYS, law_forgetting, measured_forgetting
@@ -38,9 +40,10 @@ TOLERANCE = 0.05  # nats, seed-mean predicted vs measured forgetting at each new
 PREDICTIONS = Path(__file__).resolve().parent / "preregistered" / "cpt_replay_new.json"
 
 
-def _old_runs(outs, seeds, replays, tag="cpt", first=15):
+def _old_runs(outs, seeds, replays, smoke=False):
     from lrplan.forgetting.runs import from_trainer_run
 
+    tag, first = ("cpt-smoke", 2) if smoke else ("cpt", 15)
     runs = {}
     for s in seeds:
         for r in replays:
@@ -50,19 +53,25 @@ def _old_runs(outs, seeds, replays, tag="cpt", first=15):
     return runs
 
 
-def _train(replays, seeds, workers):
-    cfgs = [c for r in replays for c in configs(False, seeds, replay=r, names=("rewarm3",))]
+def _train(replays, seeds, workers, smoke=False):
+    cfgs = [c for r in replays for c in configs(smoke, seeds, replay=r, names=("rewarm3",))]
     return dict(zip([c.run for c in cfgs], run_all(cfgs, workers)))
 
 
-def predict(seeds, workers) -> dict:
+def _predictions(smoke: bool) -> Path:
+    """The committed file; a smoke run keeps its own in the benchmark cache."""
+    return _cpt.CACHE / "cpt_replay_new-smoke.json" if smoke else PREDICTIONS
+
+
+def predict(seeds, workers, smoke=False) -> dict:
     from lrplan import _io
     from lrplan.forgetting import CPTLaw
 
-    runs = _old_runs(_train(REPLAYS, seeds, workers), seeds, REPLAYS)
+    runs = _old_runs(_train(REPLAYS, seeds, workers, smoke), seeds, REPLAYS, smoke)
+    forms = FORMS[:1] if smoke else FORMS
     out = {"new_replay": list(NEW), "tolerance_nats": TOLERANCE, "seeds": list(seeds), "fitted_on": list(REPLAYS),
            "predicted_forgetting": {}}
-    for form in FORMS:
+    for form in forms:
         per = {}
         for s in seeds:
             law = CPTLaw("pt", replay=form).fit([runs[s, r] for r in REPLAYS])
@@ -70,42 +79,47 @@ def predict(seeds, workers) -> dict:
             per[str(s)] = {f"{r:g}": law_forgetting(law, type(base)(base.lr, base.switch, base.steps, base.loss, r,
                                                                     base.params, base.name)) for r in NEW}
         out["predicted_forgetting"][form] = per
-    _io.write_json(PREDICTIONS, out)
+    _io.write_json(_predictions(smoke), out)
     print(json.dumps(out, indent=1))
     return out
 
 
-def score(seeds, workers) -> dict:
-    if not PREDICTIONS.exists():
-        sys.exit(f"{PREDICTIONS}: no committed predictions; run with --predict first and commit the file")
-    pre = json.loads(PREDICTIONS.read_text())
+def score(seeds, workers, smoke=False) -> dict:
+    path = _predictions(smoke)
+    if not path.exists():
+        sys.exit(f"{path}: no committed predictions; run with --predict first and commit the file")
+    pre = json.loads(path.read_text())
+    forms = list(pre["predicted_forgetting"])
     t0 = time.time()
-    outs = _train(NEW, seeds, workers)
+    outs = _train(NEW, seeds, workers, smoke)
     train_s = time.time() - t0
-    runs = _old_runs(outs, seeds, NEW)
+    runs = _old_runs(outs, seeds, NEW, smoke)
     meas = {r: np.array([measured_forgetting(runs[s, r]) for s in seeds]) for r in NEW}
     lines = ["## Replay law out of sample: forgetting at replay fractions never trained", "",
              "Same setup as `cpt_replay` (nano, stdlib -> prose at step 300, re-warm cosine to 3e-3 for 300 steps). The law "
              "was fitted per seed on the 0/1/5/25 % runs; its predicted forgetting at 2.5 % and 10 % replay was written to "
              "`benchmarks/preregistered/cpt_replay_new.json` and committed before those runs were trained. Criterion fixed "
              f"with the predictions: |seed-mean predicted - seed-mean measured| <= {TOLERANCE} nats at both fractions.", "",
-             "| replay | measured forgetting (mean +- sd, 3 seeds) | " + " | ".join(f"`{f}` predicted | error" for f in FORMS) + " |",
-             "|---|---|" + "---|---|" * len(FORMS)]
+             f"| replay | measured forgetting (mean +- sd, {len(seeds)} seeds) | " + " | ".join(f"`{f}` predicted | error" for f in forms) + " |",
+             "|---|---|" + "---|---|" * len(forms)]
     verdict = {}
     for r in NEW:
         cells = [f"{100 * r:g} %", f"{meas[r].mean():+.4f} +- {meas[r].std():.4f}"]
-        for form in FORMS:
+        for form in forms:
             p = np.mean([pre["predicted_forgetting"][form][str(s)][f"{r:g}"] for s in seeds])
             err = p - meas[r].mean()
             verdict.setdefault(form, []).append(abs(err) <= TOLERANCE)
             cells += [f"{p:+.4f}", f"{err:+.4f}"]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    for form in FORMS:
+    for form in forms:
         lines.append(f"- `{form}`: follows the replay effect out of sample (both fractions within {TOLERANCE} nats): "
                      f"**{'yes' if all(verdict[form]) else 'no'}**.")
     lines += ["", f"Training wall time {train_s / 60:.1f} min (cached runs reused)."]
-    publish("cpt_replay_new", lines)
+    if smoke:
+        print("\n".join(lines))
+    else:
+        publish("cpt_replay_new", lines)
     return {"measured": meas, "verdict": verdict}
 
 
@@ -113,8 +127,9 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     do_predict = "--predict" in argv
     args = parse_args(__doc__, [a for a in argv if a != "--predict"], seeds=3)
-    seeds = list(range(args.seeds))
-    return predict(seeds, args.workers) if do_predict else score(seeds, args.workers)
+    seeds = list(range(1 if args.smoke else args.seeds))
+    workers = 1 if args.smoke else args.workers
+    return (predict if do_predict else score)(seeds, workers, args.smoke)
 
 
 if __name__ == "__main__":

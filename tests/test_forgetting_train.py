@@ -125,3 +125,13 @@ def test_cpt_facts_smoke(bench, records, monkeypatch):
     monkeypatch.setattr(mod, "CACHE", importlib.import_module("_cpt").CACHE)
     res = mod.main(["--smoke"])
     assert set(res["report"]["scenario"]) <= {"once", "duplicated", "paraphrased"}
+
+
+def test_cpt_replay_new_smoke_scores_predictions_made_before_training(bench):
+    mod = bench("cpt_replay_new")
+    pre = mod.main(["--smoke", "--predict"])
+    assert set(pre["predicted_forgetting"]["exp"]["0"]) == {"0.025", "0.1"}
+    assert not any((mod._cpt.CACHE / "runs").glob("*-r0.025-*"))      # predicted before any such run exists
+    res = mod.main(["--smoke"])
+    assert set(res["measured"]) == {0.025, 0.1} and res["measured"][0.025].shape == (1,)
+    assert set(res["verdict"]) == {"exp"} and len(res["verdict"]["exp"]) == 2
