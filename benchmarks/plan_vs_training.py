@@ -22,7 +22,9 @@ first version used T1 = 200: at that length the cosine run ends well *above* the
 0.03), so the fit sees little of what annealing buys;
 ``--t1 200`` reruns it (section ``plan_vs_training_t200``). ``--t1 500`` (section
 ``plan_vs_training_t500``) is a replication at a third horizon, added after the T1 = 1000 and 200
-results and before any of its runs was trained; the judged plan and goals are unchanged. Runs are cached in
+results and before any of its runs was trained; the judged plan and goals are unchanged.
+``--seeds 3,4,5`` (section ``plan_vs_training_seeds345``) trains the T2 = 3000 schedules again with
+three new seeds (same fit, same plans): a replication announced before its runs. Runs are cached in
 ``$LRPLAN_BENCH_CACHE/plan_vs_training`` (default /tmp/lrplan-bench): re-running reuses them.
 
     nice -n 10 python benchmarks/plan_vs_training.py           # full (~30 min on 2 shared cores)
@@ -240,10 +242,12 @@ def main(argv=None):
     ap.add_argument("--smoke", action="store_true", help="tiny synthetic run (CI), no RESULTS.md")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--t1", type=int, default=FULL["t1"], help="fit horizon in steps (plans for 3 x T1)")
+    ap.add_argument("--seeds", default="0,1,2", help="seeds of the T2 runs (the fit always uses seeds 0,1,2)")
     ap.add_argument("--law", default="mpl", choices=("mpl", "momentum", "auto"),
                     help="law fitted on the short runs and planned under (default mpl; others get their own section)")
     args = ap.parse_args(argv)
-    s = SMOKE if args.smoke else {**FULL, "t1": args.t1}
+    seeds = tuple(int(x) for x in args.seeds.split(","))
+    s = SMOKE if args.smoke else {**FULL, "t1": args.t1, "seeds": seeds}
     r = run(s, args.smoke, 1 if args.smoke else args.workers, args.law)
     r["summary"] = summarise(r)
     text = markdown(r, s)
@@ -251,10 +255,11 @@ def main(argv=None):
     if not args.smoke:
         from _results import write_section
 
+        other_seeds = seeds != FULL["seeds"]
         section = "plan_vs_training" + ("" if args.law == "mpl" else f"_{args.law}") + \
-            ("" if args.t1 == FULL["t1"] else f"_t{args.t1}")
+            ("" if args.t1 == FULL["t1"] else f"_t{args.t1}") + (f"_seeds{''.join(map(str, seeds))}" if other_seeds else "")
         cmd = "nice -n 10 python benchmarks/plan_vs_training.py" + ("" if args.law == "mpl" else f" --law {args.law}") + \
-            ("" if args.t1 == FULL["t1"] else f" --t1 {args.t1}")
+            ("" if args.t1 == FULL["t1"] else f" --t1 {args.t1}") + (f" --seeds {args.seeds}" if other_seeds else "")
         write_section(section, text, command=cmd)
     return r
 
