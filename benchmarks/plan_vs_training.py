@@ -194,7 +194,8 @@ def markdown(r, s) -> str:
     law = plans["plan"].law
     lines = [
         f"## Planner vs training (built-in CPU trainer), T1 = {r['t1']} -> T2 = {r['t2']} steps"
-        + ("" if r.get("law_name", "mpl") == "mpl" else f", law `{r['law_name']}`"),
+        + ("" if r.get("law_name", "mpl") == "mpl" else f", law `{r['law_name']}`")
+        + ("" if tuple(r["seeds"]) in ((0, 1, 2), (0,)) else f", T2 seeds {', '.join(map(str, r['seeds']))}"),
         "",
         f"Fit: lrplan {LAW_LABEL.get(r.get('law_name', 'mpl'))} (bootstrap refits: {law.get('bootstrap_fits', 0)}) on the validation curves of a constant and a "
         f"cosine-to-10 % run of T1 = {r['t1']} steps, seeds {r['fit_seeds']} of each (nano GPT, batch {s['batch_size']}, corpus `{s['corpus']}`, "
