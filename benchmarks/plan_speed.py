@@ -19,17 +19,14 @@ import os
 import sys
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _results import timed  # noqa: E402
 from lrplan.plan import Constraints, load_objective, optimize_freeform, plan_schedule  # noqa: E402
 from lrplan.plan.freeform import default_init  # noqa: E402
 
 GOAL_S = 30.0
-
-
-from _results import timed  # noqa: E402
 
 
 def run(steps: int, repeats: int, resolution: int = 4096):

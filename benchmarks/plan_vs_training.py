@@ -130,9 +130,6 @@ def run(s, smoke, workers, law_name="mpl"):
     train_all(fit_jobs, workers)
     law = fit_law([j[1] for j in fit_jobs], fit_specs_per_run, t1, w, s["n_boot"], law_name)
     c = Constraints.build(t2, PEAK, warmup=w)
-    # the default plan (free-form up to one decrement per step), a smooth variant (32 blocks,
-    # geometric decay inside each block) and the robust option (expected loss over the bootstrap
-    # refits): MPL rewards abrupt drops, and only training can tell
     plans = {}
     for name, (res, robust) in PLANS.items():
         _, objective, band, info = load_objective(law, robust=robust)
@@ -200,9 +197,9 @@ def markdown(r, s) -> str:
         f"Fit: lrplan {LAW_LABEL.get(r.get('law_name', 'mpl'))} (bootstrap refits: {law.get('bootstrap_fits', 0)}) on the validation curves of a constant and a "
         f"cosine-to-10 % run of T1 = {r['t1']} steps, seeds {r['fit_seeds']} of each (nano GPT, batch {s['batch_size']}, corpus `{s['corpus']}`, "
         f"peak {PEAK:g}, warmup {s['warmup']}). Plans for T2 = {r['t2']} steps: `plan` = the default free-form plan of "
-        "`lrplan plan` (32 geometric blocks), `plan (per step)` = the same objective with up to 4096 blocks (one free "
+        f"`lrplan plan` ({DEFAULT_RESOLUTION} geometric blocks), `plan (per step)` = the same objective with up to 4096 blocks (one free "
         "decrement per step here; the default before this benchmark's first version showed it exploiting the law), "
-        "`plan (bootstrap mean)` = the robust option (expected loss over the bootstrap refits, 32 blocks). "
+        f"`plan (bootstrap mean)` = the robust option (expected loss over the bootstrap refits, {DEFAULT_RESOLUTION} blocks). "
         f"Every schedule trained with seeds {r['seeds']}. Loss: final validation loss (nats/byte, "
         f"{s['eval_batches']} x {s['eval_batch_size']} sequences) after T2 steps; predicted = the fitted law at the last step.",
         "",
@@ -256,12 +253,12 @@ def main(argv=None):
     if not args.smoke:
         from _results import write_section
 
-        other_seeds = seeds != FULL["seeds"]
-        section = "plan_vs_training" + ("" if args.law == "mpl" else f"_{args.law}") + \
-            ("" if args.t1 == FULL["t1"] else f"_t{args.t1}") + (f"_seeds{''.join(map(str, seeds))}" if other_seeds else "")
-        cmd = "nice -n 10 python benchmarks/plan_vs_training.py" + ("" if args.law == "mpl" else f" --law {args.law}") + \
-            ("" if args.t1 == FULL["t1"] else f" --t1 {args.t1}") + (f" --seeds {args.seeds}" if other_seeds else "")
-        write_section(section, text, command=cmd)
+        # each non-default option names its own section: (is set, section suffix, command flag)
+        options = [(args.law != "mpl", f"_{args.law}", f" --law {args.law}"),
+                   (args.t1 != FULL["t1"], f"_t{args.t1}", f" --t1 {args.t1}"),
+                   (seeds != FULL["seeds"], f"_seeds{''.join(map(str, seeds))}", f" --seeds {args.seeds}")]
+        write_section("plan_vs_training" + "".join(suffix for on, suffix, _ in options if on), text,
+                      command="nice -n 10 python benchmarks/plan_vs_training.py" + "".join(flag for on, _, flag in options if on))
     return r
 
 

@@ -115,3 +115,12 @@ def test_unreadable_fit_files_are_load_errors(tmp_path, capsys):
     assert main(["plan", "--fit", str(tmp_path / "missing.json"), "--steps", "100", "--out", str(tmp_path / "p")]) == 2
     assert "missing.json: fit file not found" in " ".join(capsys.readouterr().err.split())
     assert not (tmp_path / "p").exists()
+
+
+def test_cli_resolution_default_is_the_planner_default():
+    import inspect
+
+    from lrplan.cli.plan_cmds import plan_cmd
+    from lrplan.plan import DEFAULT_RESOLUTION
+
+    assert inspect.signature(plan_cmd).parameters["resolution"].default == DEFAULT_RESOLUTION == 32

@@ -26,9 +26,11 @@ from lrplan.schedules import Schedule, custom
 
 #: free-form blocks the planner uses unless told otherwise: 32 geometric blocks (finer towards the
 #: end, geometric decay inside each). On the multi-power-law data a per-step plan is predicted better
-#: by at most 0.0002 nats; on the built-in trainer, with a law fitted on two short runs, the per-step
-#: plan exploited the law with one abrupt drop and trained 0.026 nats/byte worse than the 32-block
-#: plan (benchmarks/RESULTS.md, plan_vs_training_t200). More blocks: ``resolution=4096``.
+#: by at most 0.0002 nats; on the built-in trainer, with MPL fitted on short constant + cosine runs,
+#: the per-step plan exploited the law with abrupt drops and trained 0.034 (T1 = 200) and 0.061
+#: (T1 = 1000) nats/byte worse than the 32-block plan (benchmarks/RESULTS.md, plan_vs_training*).
+#: More blocks: ``resolution=4096``. ``lrplan plan --resolution`` repeats this default as a literal
+#: (the CLI does not import numpy at start-up); a test keeps the two equal.
 DEFAULT_RESOLUTION = 32
 
 
