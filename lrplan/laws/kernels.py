@@ -216,16 +216,9 @@ def _fast_terms_grid(lr, s, cum, d, logeta, near, g, bins=4):
         sums[-1] = dt.sum(), dt @ (cum[nf:] - lr[nf:]), dt @ logeta[nf:]
     Mc = np.zeros((nc + 1, 3))
     np.cumsum(sums, axis=0, out=Mc[1:])
-    P = _Prefix.__new__(_Prefix)
-    P.M = Mc
     dc = Mc[1:, 0] - Mc[:-1, 0]
     nz = np.flatnonzero(dc)
-    if nz.size:
-        le = (Mc[1:, 2] - Mc[:-1, 2])[nz] / dc[nz]
-        lab = np.floor((le - le.max()) * (bins / np.log(2.0))) + np.sign(dc[nz]) * 1e6
-        P.cuts = nz[1:][lab[1:] != lab[:-1]]
-    else:
-        P.cuts = np.empty(0, np.int64)
+    P = _Prefix(Mc, _run_starts(nz, (Mc[1:, 2] - Mc[:-1, 2])[nz] / dc[nz], np.sign(dc[nz]), bins))
     rows, ws, ls, vs = [], [], [], []
     E = (s - near * g + 1) // g * g
     k = s[:, None] - np.arange((near + 1) * g)[None, :]
@@ -259,7 +252,7 @@ def _with_far_field(P, s, cum, span, band, terms):
 
 def _fast_terms(lr, s, cum, d, logeta, near):
     cumprev = np.concatenate([[0.0], cum[:-1]])  # S1(k-1)
-    P = _Prefix(d, cumprev, logeta)
+    P = _Prefix.of_steps(d, cumprev, logeta)
     rows, ws, ls, vs = [], [], [], []
     # near field: k in (s - near, s], k >= 1, exact
     k = s[:, None] - np.arange(near)[None, :]
@@ -342,25 +335,34 @@ class _Prefix:
     ``cuts``: the change points where a new run of (drop sign, LR octave bin) starts; merged
     blocks are split there."""
 
-    def __init__(self, d, cumprev, logeta):
+    def __init__(self, M, cuts):
+        self.M, self.cuts = M, cuts
+
+    @classmethod
+    def of_steps(cls, d, cumprev, logeta) -> "_Prefix":
+        """The table over single steps (rows = change points k)."""
         T = d.size
         # one (T+1, 3) table (columns: drop, drop*S1(k-1), drop*log eta) so that a block's moments
         # come from two row gathers. Blocks never mix drop signs (see cuts), so the drop-weighted
         # means sum(drop*x)/sum(drop) are |drop|-weighted means.
-        self.M = np.empty((T + 1, 3))
-        self.M[0] = 0.0
+        M = np.empty((T + 1, 3))
+        M[0] = 0.0
         for j, x in enumerate((d, d * cumprev, d * logeta)):
-            np.cumsum(x, out=self.M[1:, j])
+            np.cumsum(x, out=M[1:, j])
         nz = np.flatnonzero(d)
-        if nz.size:
-            # label = (drop sign, LR octave bin); smooth schedules change LR at every step, so
-            # skip the gathers then
-            le, dz = (logeta[1:], d[1:]) if nz.size == T - 1 else (logeta[nz], d[nz])
-            lab = np.floor((le - le.max()) * (OCTAVE_BINS / np.log(2.0)))
-            lab += np.sign(dz) * 1e6
-            self.cuts = nz[1:][lab[1:] != lab[:-1]]
-        else:
-            self.cuts = np.empty(0, np.int64)
+        # smooth schedules change LR at every step, so skip the gathers then
+        le, dz = (logeta[1:], d[1:]) if nz.size == T - 1 else (logeta[nz], d[nz])
+        return cls(M, _run_starts(nz, le, np.sign(dz), OCTAVE_BINS))
+
+
+def _run_starts(nz, le, sign, bins) -> np.ndarray:
+    """The entries of ``nz[1:]`` where a new run of (``sign``, LR bin of ``bins`` per octave of
+    ``le`` = log LR) starts: the cuts of :class:`_Prefix`."""
+    if nz.size == 0:
+        return np.empty(0, np.int64)
+    lab = np.floor((le - le.max()) * (bins / np.log(2.0)))
+    lab += sign * 1e6
+    return nz[1:][lab[1:] != lab[:-1]]
 
 
 def _merged_blocks(P: _Prefix, lo, hi, h):
@@ -423,7 +425,7 @@ def mpl_drop_every_step(lr, C: float, beta: float, gamma: float, base: int = 8, 
     d = lr_drops(lr)
     floor = ETA_FLOOR * max(float(lr.max()), 1e-300)
     logeta = np.log(np.maximum(lr, floor))
-    P = _Prefix(d, cumprev, logeta)
+    P = _Prefix.of_steps(d, cumprev, logeta)
     W = sep * base
     top = base
     while sep * top < T:
