@@ -39,28 +39,41 @@ def law_forgetting(law, run) -> float:
     return float(p[1] - p[0])
 
 
+def train(replays, seeds, workers, smoke=False) -> dict:
+    """Train (or reuse cached) re-warm runs at ``replays``: run name -> output folder."""
+    cfgs = [c for r in replays for c in configs(smoke, seeds, replay=r, names=("rewarm3",))]
+    return dict(zip([c.run for c in cfgs], run_all(cfgs, workers)))
+
+
+def old_runs(outs, seeds, replays, smoke=False) -> dict:
+    """(seed, replay) -> old-domain ContinualRun, without the evaluations before ``first``."""
+    from lrplan.forgetting.runs import from_trainer_run
+
+    tag, first = ("cpt-smoke", 2) if smoke else ("cpt", 15)
+    runs = {}
+    for s in seeds:
+        for r in replays:
+            run = from_trainer_run(outs[f"{tag}-rewarm3-r{r:g}-s{s}"], "val_old")
+            keep = run.steps >= first
+            runs[s, r] = type(run)(run.lr, run.switch, run.steps[keep], run.loss[keep], run.replay, run.params, run.name)
+    return runs
+
+
 def main(argv=None) -> dict:
     args = parse_args(__doc__, argv, seeds=3)
     from lrplan.forgetting import CPTLaw
-    from lrplan.forgetting.runs import from_trainer_run
 
     seeds = list(range(1 if args.smoke else args.seeds))
-    cfgs = [c for r in REPLAYS for c in configs(args.smoke, seeds, replay=r, names=("rewarm3",))]
     t0 = time.time()
-    outs = dict(zip([c.run for c in cfgs], run_all(cfgs, 1 if args.smoke else args.workers)))
+    outs = train(REPLAYS, seeds, 1 if args.smoke else args.workers, args.smoke)
     train_s = time.time() - t0
-    tag = "cpt-smoke" if args.smoke else "cpt"
-    first = 2 if args.smoke else 15
+    loaded = old_runs(outs, seeds, REPLAYS, args.smoke)
     forms = FORMS[:1] if args.smoke else FORMS
     per = {(f, r): [] for f in forms for r in REPLAYS}
     held_err = {f: [] for f in forms}
     fit_r2 = {f: [] for f in forms}
     for s in seeds:
-        runs = {}
-        for r in REPLAYS:
-            run = from_trainer_run(outs[f"{tag}-rewarm3-r{r:g}-s{s}"], "val_old")
-            keep = run.steps >= first
-            runs[r] = type(run)(run.lr, run.switch, run.steps[keep], run.loss[keep], run.replay, run.params, run.name)
+        runs = {r: loaded[s, r] for r in REPLAYS}
         for form in forms:
             held_law = CPTLaw("pt", replay=form).fit([runs[r] for r in REPLAYS if r != HELD])
             pred = held_law.predict(runs[HELD])

@@ -31,31 +31,12 @@ from pathlib import Path
 import numpy as np
 
 import _cpt
-from _cpt import parse_args, publish, run_all
-from cpt_predict import configs
-from cpt_replay import FORMS, REPLAYS, law_forgetting, measured_forgetting
+from _cpt import parse_args, publish
+from cpt_replay import FORMS, REPLAYS, law_forgetting, measured_forgetting, old_runs, train
 
 NEW = (0.025, 0.10)
 TOLERANCE = 0.05  # nats, seed-mean predicted vs measured forgetting at each new fraction
 PREDICTIONS = Path(__file__).resolve().parent / "preregistered" / "cpt_replay_new.json"
-
-
-def _old_runs(outs, seeds, replays, smoke=False):
-    from lrplan.forgetting.runs import from_trainer_run
-
-    tag, first = ("cpt-smoke", 2) if smoke else ("cpt", 15)
-    runs = {}
-    for s in seeds:
-        for r in replays:
-            run = from_trainer_run(outs[f"{tag}-rewarm3-r{r:g}-s{s}"], "val_old")
-            keep = run.steps >= first
-            runs[s, r] = type(run)(run.lr, run.switch, run.steps[keep], run.loss[keep], run.replay, run.params, run.name)
-    return runs
-
-
-def _train(replays, seeds, workers, smoke=False):
-    cfgs = [c for r in replays for c in configs(smoke, seeds, replay=r, names=("rewarm3",))]
-    return dict(zip([c.run for c in cfgs], run_all(cfgs, workers)))
 
 
 def _predictions(smoke: bool) -> Path:
@@ -67,7 +48,7 @@ def predict(seeds, workers, smoke=False) -> dict:
     from lrplan import _io
     from lrplan.forgetting import CPTLaw
 
-    runs = _old_runs(_train(REPLAYS, seeds, workers, smoke), seeds, REPLAYS, smoke)
+    runs = old_runs(train(REPLAYS, seeds, workers, smoke), seeds, REPLAYS, smoke)
     forms = FORMS[:1] if smoke else FORMS
     out = {"new_replay": list(NEW), "tolerance_nats": TOLERANCE, "seeds": list(seeds), "fitted_on": list(REPLAYS),
            "predicted_forgetting": {}}
@@ -91,9 +72,9 @@ def score(seeds, workers, smoke=False) -> dict:
     pre = json.loads(path.read_text())
     forms = list(pre["predicted_forgetting"])
     t0 = time.time()
-    outs = _train(NEW, seeds, workers, smoke)
+    outs = train(NEW, seeds, workers, smoke)
     train_s = time.time() - t0
-    runs = _old_runs(outs, seeds, NEW, smoke)
+    runs = old_runs(outs, seeds, NEW, smoke)
     meas = {r: np.array([measured_forgetting(runs[s, r]) for s in seeds]) for r in NEW}
     lines = ["## Replay law out of sample: forgetting at replay fractions never trained", "",
              "Same setup as `cpt_replay` (nano, stdlib -> prose at step 300, re-warm cosine to 3e-3 for 300 steps). The law "
