@@ -52,6 +52,7 @@ linear ones (L0, A, C1, C2, B, F) are solved by least squares, the best few seed
 
 from __future__ import annotations
 
+import copy
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -292,8 +293,8 @@ class CPTLaw:
         if len(self._lam_grid) > 1:  # best momentum of the grid by the training objective
             best = None
             for lam in self._lam_grid:
-                law = CPTLaw(self.domain, self.replay_form if self.replay else False, self.size, lam, self.delta,
-                             self.skip, self.shift_clock, self.warmup, self.shift_form, self.anneal_cpt)
+                law = copy.copy(self)  # same options, one momentum
+                law.lam, law._lam_grid = lam, (lam,)
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     law.fit(runs)
