@@ -207,10 +207,7 @@ class Curves:
         for run, m in self.meta.items():
             if not m.schedule or m.schedule == "custom":
                 continue
-            sched = parse(m.schedule)
-            w = int(sched.params.get("warmup", 0) or 0)
-            if sched.params.get("family") == "join":
-                w = int(sched.params["parts"][0].get("warmup", 0) or 0)
+            w = parse(m.schedule).warmup
             keep &= ~((self.data["run"] == run).to_numpy() & (self.data["step"] < w).to_numpy())
         d = self.data[keep].reset_index(drop=True)
         return Curves(d, {r: self.meta[r] for r in d["run"].unique()}, self.source, _validated=True)

@@ -61,6 +61,12 @@ class Schedule:
     def __len__(self) -> int:
         return self.steps
 
+    @property
+    def warmup(self) -> int:
+        """Steps of the initial warmup (of the first part of a join; 0 without a warmup)."""
+        params = self.params["parts"][0] if self.params.get("family") == "join" else self.params
+        return int(params.get("warmup", 0) or 0)
+
     def __repr__(self) -> str:
         return f"Schedule({self.spec or 'custom'!r}, steps={self.steps}, peak={self.peak:g})"
 
