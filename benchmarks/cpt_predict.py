@@ -166,10 +166,12 @@ def main(argv=None) -> dict:
     first = 2 if args.smoke else 15
     rows = []
     names = ("paper", "no C2 + boxcox") if args.smoke else tuple(VARIANTS)
+    splits = {"pt": "val_old", "cpt": "val_new"}
+    loaded = {(n, s, d): from_trainer_run(outs[(n, s)], split) for n in CPT for s in seeds for d, split in splits.items()}
     for variant in names:
         for s in seeds:
-            for domain, split in (("pt", "val_old"), ("cpt", "val_new")):
-                runs = {n: from_trainer_run(outs[(n, s)], split) for n in CPT}
+            for domain in splits:
+                runs = {n: loaded[n, s, domain] for n in CPT}
                 fit_runs = [runs[n] for n in FIT]
                 crit = selection_criteria(lambda: CPTLaw(domain, **VARIANTS[variant]), fit_runs)
                 law = CPTLaw(domain, **VARIANTS[variant]).fit(fit_runs)
@@ -181,8 +183,8 @@ def main(argv=None) -> dict:
     # diagnostic (not the bar): the same protocol on the seed-mean curves, which averages the
     # run-to-run fluctuation of the measured loss
     mean_err = {}
-    for domain, split in (("pt", "val_old"), ("cpt", "val_new")):
-        per = [{n: from_trainer_run(outs[(n, s)], split) for n in CPT} for s in seeds]
+    for domain in splits:
+        per = [{n: loaded[n, s, domain] for n in CPT} for s in seeds]
         avg = {n: type(per[0][n])(per[0][n].lr, per[0][n].switch, per[0][n].steps,
                                   np.mean([p[n].loss for p in per], axis=0), name=n) for n in CPT}
         for v in [v for v in dict.fromkeys(("paper", "lam fit", result["selected_round1"][domain]["variant"])) if v in names]:
@@ -261,8 +263,8 @@ def main(argv=None) -> dict:
               + "; ".join(f"{'old' if d == 'pt' else 'new'} `{v}` {100 * e:.2f} %" for (d, v), e in mean_err.items())
               + ". Per seed, the held-out run's final old-domain loss vs the re-warm-3e-3 fit run's (similar S1cpt, "
               "1.04 vs 0.99): " + "; ".join(
-                  f"seed {s}: {from_trainer_run(outs[(HELD, s)], 'val_old').loss[-1]:.3f} vs "
-                  f"{from_trainer_run(outs[('rewarm3', s)], 'val_old').loss[-1]:.3f}" for s in seeds) + "."]
+                  f"seed {s}: {loaded[HELD, s, 'pt'].loss[-1]:.3f} vs "
+                  f"{loaded['rewarm3', s, 'pt'].loss[-1]:.3f}" for s in seeds) + "."]
     lines += ["", f"Training wall time {train_s / 60:.1f} min (cached runs are reused)."]
     publish("cpt_predict", lines)
     return result
