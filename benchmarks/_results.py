@@ -39,6 +39,11 @@ def timed(fn, repeats: int):
     return statistics.median(times), times, statistics.median(cpu), out
 
 
+def load_average() -> float:
+    """The 1-minute load average (NaN where the platform has none)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
 def write_section(name: str, body: str, command: str | None = None) -> Path:
     """Replace (or append) section ``name`` of RESULTS.md with ``body`` (markdown)."""
     command = command or "python " + " ".join(sys.argv)

@@ -84,9 +84,7 @@ def prediction(T, repeats, n_check=1000):
 
 
 def markdown(fit_rows, pred, repeats):
-    import os
-
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load = _results.load_average()
     out = ["## Law speed", "", f"Medians of {repeats} runs on this machine (2 cores shared with other jobs; load average "
            f"{load:.1f} at the end of the run). Wall = elapsed time; CPU = CPU time of this process (closer to an idle "
            "machine's wall time when the cores are oversubscribed). Goals are judged on wall time.", "",

@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import statistics
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))  # the event-file writer of the test helpers
+sys.path.insert(0, str(HERE))
+
+import _results  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
@@ -65,15 +65,10 @@ def write_logs(root: Path, steps: int) -> dict[str, Path]:
     return paths
 
 
-def median_time(fn, repeats: int, clock=time.process_time) -> float:
-    """Median over ``repeats`` calls; CPU time by default (the machine is shared, wall time is not
-    a property of the code)."""
-    times = []
-    for _ in range(repeats):
-        t0 = clock()
-        fn()
-        times.append(clock() - t0)
-    return statistics.median(times)
+def cpu_time(fn, repeats: int) -> float:
+    """Median CPU time over ``repeats`` calls (the machine is shared, wall time is not a property
+    of the code)."""
+    return _results.timed(fn, repeats)[2]
 
 
 def run(steps: int, repeats: int) -> tuple[str, dict]:
@@ -85,20 +80,19 @@ def run(steps: int, repeats: int) -> tuple[str, dict]:
         results = {}
         for name, path in paths.items():
             n = len(load(path))
-            t = median_time(lambda: load(path), repeats)
-            wall = median_time(lambda: load(path), repeats, clock=time.perf_counter)
+            wall, _, t, _ = _results.timed(lambda: load(path), repeats)
             size = path.stat().st_size
             results[name] = {"points": n, "seconds": t}
             lines.append(f"| {name} | {size / 1e6:.2f} MB | {n:,} | {t:.3f} s | {n / t:,.0f} | {wall:.3f} s |")
         data = paths["tensorboard"].read_bytes()
         payloads = [p for _, p in _wire.records(data)]
-        t_vec = median_time(lambda: _wire.crc32c_many(payloads), repeats)
-        t_loop = median_time(lambda: [_wire.crc32c(p) for p in payloads], repeats)
+        t_vec = cpu_time(lambda: _wire.crc32c_many(payloads), repeats)
+        t_loop = cpu_time(lambda: [_wire.crc32c(p) for p in payloads], repeats)
     results["crc_speedup"] = t_loop / t_vec
     lines += ["", f"TensorBoard CRC-32C check of {len(payloads):,} records ({len(data) / 1e6:.2f} MB): "
               f"vectorised {t_vec:.3f} s vs byte loop {t_loop:.3f} s CPU (**{t_loop / t_vec:.1f}x**, same run, "
               f"median of {repeats})."]
-    load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load1 = _results.load_average()
     header = (f"Reading a run of {steps:,} logged train steps (+ an eval every 100 steps) with `lrplan.loaders.load`; "
               f"median of {repeats} reads; CPU time of this process (1-minute load average at the end: {load1:.1f} on a "
               f"shared machine, so wall times are inflated).\n\n")
@@ -115,9 +109,7 @@ def main(argv: list[str] | None = None) -> dict:
     body, results = run(steps, repeats)
     print(body)
     if not args.smoke:
-        from _results import write_section
-
-        write_section("loaders", body, command="python benchmarks/loaders.py" +
+        _results.write_section("loaders", body, command="python benchmarks/loaders.py" +
                       (f" --steps {steps}" if steps != 100_000 else "") + (f" --repeats {repeats}" if repeats != 3 else ""))
     return results
 
