@@ -113,23 +113,25 @@ def _sched_name(run: str) -> str:
     return run
 
 
+def _pct(x) -> str:
+    return f"{100 * x:.3f}"
+
+
 def table(rows) -> str:
     df = pd.DataFrame(rows)
-    lines = ["| data | law | R2 | PredE % | WorstE % | FinalE % | Cov90 | fit s |", "|---|---|---|---|---|---|---|---|"]
-    for r in df.itertuples():
-        lines.append(f"| {r.data} | {r.law} | {r.R2:.4f} | {100 * r.PredE:.3f} | {100 * r.WorstE:.3f} | "
-                     f"{100 * r.FinalE:.3f} | {r.Cov90:.2f} | {r.fit_s:.1f} |")
-    return "\n".join(lines)
+    return markdown_table(pd.DataFrame({
+        "data": df["data"], "law": df["law"], "R2": df["R2"].map("{:.4f}".format), "PredE %": df["PredE"].map(_pct),
+        "WorstE %": df["WorstE"].map(_pct), "FinalE %": df["FinalE"].map(_pct), "Cov90": df["Cov90"].map("{:.2f}".format),
+        "fit s": df["fit_s"].map("{:.1f}".format)}))
 
 
 def summary(rows) -> str:
     df = pd.DataFrame(rows)
     df["set"] = df["data"].str.split(" ").str[0]
     g = df.groupby(["set", "law"])[["PredE", "FinalE", "Cov90"]].mean().reset_index()
-    lines = ["| data set | law | mean PredE % | mean FinalE % | mean Cov90 |", "|---|---|---|---|---|"]
-    for r in g.itertuples():
-        lines.append(f"| {r.set} | {r.law} | {100 * r.PredE:.3f} | {100 * r.FinalE:.3f} | {r.Cov90:.2f} |")
-    return "\n".join(lines)
+    return markdown_table(pd.DataFrame({
+        "data set": g["set"], "law": g["law"], "mean PredE %": g["PredE"].map(_pct),
+        "mean FinalE %": g["FinalE"].map(_pct), "mean Cov90": g["Cov90"].map("{:.2f}".format)}))
 
 
 def main(argv=None):
