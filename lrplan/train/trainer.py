@@ -237,6 +237,7 @@ class Trainer:
         self.run_name = config.run or self.out.name
         check_run_name(self.run_name)
         self.lr = config.lr_array()
+        self.schedule_spec = config.schedule_spec()  # written into every meta.json
         self.device = pick_device(config.device)
         if config.threads:
             torch.set_num_threads(config.threads)
@@ -284,7 +285,7 @@ class Trainer:
         meta = {
             "run": self.run_name, "status": self.status, "steps_done": self.step, "steps": self.config.steps,
             "params": self.params, "tokens": self.step * self.tokens_per_step, "seed": self.config.seed,
-            "schedule": self.config.schedule_spec(), "peak_lr": float(self.lr.max()),
+            "schedule": self.schedule_spec, "peak_lr": float(self.lr.max()),
             "batch_size": self.config.batch_size, "seq_len": self.model.config.block_size,
             "model": self.model.config.to_dict(), "device": str(self.device), "threads": torch.get_num_threads(),
             "torch": torch.__version__, "final_train_loss": self.last_train, "final_val_loss": self.last_val,
