@@ -34,17 +34,6 @@ import _results  # noqa: E402
 LAWS = ("power", "bound", "momentum", "mpl", "auto")
 
 
-CPU = {}
-
-
-def timed(fn, repeats, key=None):
-    """Median wall time (and, under ``key`` in CPU, median CPU time of this process)."""
-    wall, _, cpu, out = _results.timed(fn, repeats)
-    if key:
-        CPU[key] = cpu
-    return wall, out
-
-
 def fit_times(sizes, laws, repeats):
     rows = []
     for size in sizes:
@@ -54,8 +43,8 @@ def fit_times(sizes, laws, repeats):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     return make_law(name).fit(curves, runs=MPL_TRAIN)
-            t, _ = timed(go, repeats, key=(size, name))
-            rows.append((size, name, t))
+            t, _, cpu, _ = _results.timed(go, repeats)
+            rows.append((size, name, t, cpu))
             print(f"fit {size}M {name}: {t:.2f} s", flush=True)
     return rows
 
@@ -65,8 +54,8 @@ def prediction(T, repeats, n_check=1000):
     law = published("100")
     B, C, beta, gamma = MPL_PUBLISHED_PARAMS["100"][3:]
     sampled = np.linspace(0, T - 1, 1000).astype(np.int64)
-    t_sampled, p_sampled = timed(lambda: law.predict(lr, sampled), repeats, key="sampled")
-    t_every, p_every = timed(lambda: law.predict(lr), repeats, key="every")
+    t_sampled, _, cpu_sampled, p_sampled = _results.timed(lambda: law.predict(lr, sampled), repeats)
+    t_every, _, cpu_every, p_every = _results.timed(lambda: law.predict(lr), repeats)
     check = np.linspace(0, T - 1, n_check).astype(np.int64)
     t0 = time.perf_counter()
     sub = check[:: max(1, n_check // 50)]
@@ -79,7 +68,8 @@ def prediction(T, repeats, n_check=1000):
     err_sampled = float(np.max(np.abs(law.predict(lr, check) - exact)))
     err_every = float(np.max(np.abs(p_every[check] - exact)))
     naive_every = t_sub * (T * T / 2) / float(np.sum(sub + 1))  # extrapolated to all T steps
-    return {"T": T, "t_sampled": t_sampled, "t_every": t_every, "err_sampled": err_sampled,
+    return {"T": T, "t_sampled": t_sampled, "t_every": t_every, "cpu_sampled": cpu_sampled,
+            "cpu_every": cpu_every, "err_sampled": err_sampled,
             "err_every": err_every, "naive_every_s": naive_every}
 
 
@@ -90,13 +80,13 @@ def markdown(fit_rows, pred, repeats):
            "machine's wall time when the cores are oversubscribed). Goals are judged on wall time.", "",
            "### Fit time on the 3 TRAIN curves (point fit, no bootstrap; goal <= 2 s)", "",
            "| size | law | wall (s) | CPU (s) | goal met |", "|---|---|---|---|---|"]
-    for size, name, t in fit_rows:
-        out.append(f"| {size}M | {name} | {t:.2f} | {CPU.get((size, name), float('nan')):.2f} | {'yes' if t <= 2 else 'no'} |")
+    for size, name, t, cpu in fit_rows:
+        out.append(f"| {size}M | {name} | {t:.2f} | {cpu:.2f} | {'yes' if t <= 2 else 'no'} |")
     p = pred
     out += ["", f"### Multi-power-law prediction of a {p['T']:,}-step cosine schedule", "",
             "| what | wall (s) | CPU (s) | goal | max abs error vs exact double sum at 1,000 steps (nats) |", "|---|---|---|---|---|",
-            f"| 1,000 evenly spaced steps | {p['t_sampled']:.3f} | {CPU.get('sampled', float('nan')):.3f} | <= 0.1 s | {p['err_sampled']:.2e} |",
-            f"| every step | {p['t_every']:.3f} | {CPU.get('every', float('nan')):.3f} | <= 2 s | {p['err_every']:.2e} |",
+            f"| 1,000 evenly spaced steps | {p['t_sampled']:.3f} | {p['cpu_sampled']:.3f} | <= 0.1 s | {p['err_sampled']:.2e} |",
+            f"| every step | {p['t_every']:.3f} | {p['cpu_every']:.3f} | <= 2 s | {p['err_every']:.2e} |",
             f"| naive double sum, every step (extrapolated) | {p['naive_every_s']:.0f} | - | - | 0 |"]
     return "\n".join(out)
 
@@ -114,9 +104,7 @@ def main(argv=None):
     rows = fit_times(a.sizes.split(","), LAWS, a.repeats)
     pred = prediction(1_000_000, a.repeats)
     md = markdown(rows, pred, a.repeats)
-    from _results import write_section
-
-    write_section("law_speed", md, command="python benchmarks/law_speed.py" + (" " + " ".join(argv or sys.argv[1:])).rstrip())
+    _results.write_section("law_speed", md, command="python benchmarks/law_speed.py" + (" " + " ".join(argv or sys.argv[1:])).rstrip())
     print(md)
     return md, pred
 
