@@ -37,7 +37,7 @@ input: pass absolute LR to get absolute areas, peak-normalised LR (``lr / peak``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.signal import lfilter
@@ -122,6 +122,8 @@ class DropTerms:
     v: np.ndarray
     u: np.ndarray
     n: int
+    #: cache of :meth:`prepared`
+    _prep: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def size(self) -> int:
@@ -130,7 +132,7 @@ class DropTerms:
     def prepared(self):
         """(R, w, logeta, max(u[row] - v, 0)) with the terms sorted by row; R is the sparse
         (rows x terms) summation matrix. Cached: a fit evaluates the same terms many times."""
-        if getattr(self, "_prep", None) is None:
+        if self._prep is None:
             from scipy.sparse import csr_matrix
 
             order = np.argsort(self.row, kind="stable")
@@ -277,7 +279,7 @@ def mpl_drop(terms: DropTerms, C: float, beta: float, gamma: float, grad: bool =
     if terms.size == 0:
         z = np.zeros(terms.n)
         return (z, z, z, z) if grad else z
-    if not grad and getattr(terms, "_prep", None) is None:  # one-off evaluation (a prediction)
+    if not grad and terms._prep is None:  # one-off evaluation (a prediction)
         x = np.exp(np.log(C) - gamma * terms.logeta)
         x *= np.maximum(terms.u[terms.row] - terms.v, 0.0)
         return np.bincount(terms.row, weights=terms.w * -np.expm1(-beta * np.log1p(x)), minlength=terms.n)
