@@ -108,11 +108,6 @@ def score(law, run, first_step: int = 20) -> dict:
             "final3_err": float(abs(pred[-3:].mean() / y[-3:].mean() - 1.0)), "max_err": float(np.max(np.abs(pred / y - 1)))}
 
 
-def _cut(run, last: int):
-    keep = run.steps < last
-    return type(run)(run.lr, run.switch, run.steps[keep], run.loss[keep], run.replay, run.params, run.name)
-
-
 def rel_rmse(law, run, first_step: int) -> float:
     keep = run.steps >= first_step
     return float(np.sqrt(np.mean((law.predict(run)[keep] / run.loss[keep] - 1.0) ** 2)))
@@ -129,7 +124,7 @@ def selection_criteria(make_law, fit_runs) -> dict:
     except FitError:
         loo = [np.nan]
     cut = a.switch + (2 * (a.lr.size - a.switch)) // 3
-    law = make_law().fit([_cut(x, cut) for x in fit_runs])
+    law = make_law().fit([x.select(x.steps < cut) for x in fit_runs])
     trunc = [abs(law.predict(x)[-1] / x.loss[-1] - 1.0) for x in fit_runs]
     return {"loo_rmse": float(np.mean(loo)), "trunc_final": float(np.mean(trunc))}
 

@@ -54,8 +54,7 @@ def old_runs(outs, seeds, replays, smoke=False) -> dict:
     for s in seeds:
         for r in replays:
             run = from_trainer_run(outs[f"{tag}-rewarm3-r{r:g}-s{s}"], "val_old")
-            keep = run.steps >= first
-            runs[s, r] = type(run)(run.lr, run.switch, run.steps[keep], run.loss[keep], run.replay, run.params, run.name)
+            runs[s, r] = run.select(run.steps >= first)
     return runs
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +58,7 @@ def predict(seeds, workers, smoke=False) -> dict:
         for s in seeds:
             law = CPTLaw("pt", replay=form).fit([runs[s, r] for r in REPLAYS])
             base = runs[s, 0.0]
-            per[str(s)] = {f"{r:g}": law_forgetting(law, type(base)(base.lr, base.switch, base.steps, base.loss, r,
-                                                                    base.params, base.name)) for r in NEW}
+            per[str(s)] = {f"{r:g}": law_forgetting(law, replace(base, replay=r)) for r in NEW}
         out["predicted_forgetting"][form] = per
     _io.write_json(_predictions(smoke), out)
     print(json.dumps(out, indent=1))

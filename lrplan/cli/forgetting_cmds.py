@@ -88,8 +88,7 @@ def cpt_fit(
 
 
 def _from(run, first_step: int):
-    keep = run.steps >= first_step
-    return type(run)(run.lr, run.switch, run.steps[keep], run.loss[keep], run.replay, run.params, run.name)
+    return run.select(run.steps >= first_step)
 
 
 def _plot_continual(panels, path: Path):

@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -136,6 +136,10 @@ class ContinualRun:
             raise ConfigError(f"{self.name}: loss values must be finite and > 0 nats")
         if self.params is not None and not self.params > 0:
             raise ConfigError(f"{self.name}: params (model size N) must be > 0")
+
+    def select(self, keep) -> "ContinualRun":
+        """This run with only the evaluations where ``keep`` (a boolean mask over ``steps``) holds."""
+        return replace(self, steps=self.steps[keep], loss=self.loss[keep])
 
     def areas(self, steps=None, lam: float = 0.999, warmup: str = "include") -> dict[str, np.ndarray]:
         """S1pt, S1cpt, S2pt, S2cpt (and Ncpt = steps trained on the new data, counting the
