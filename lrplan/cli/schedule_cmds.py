@@ -37,7 +37,7 @@ def show(
     table.add_column("lr", justify="right")
     table.add_column("lr / peak", justify="right")
     marks = sorted({0, *(int(round(q * (sched.steps - 1))) for q in (0.1, 0.25, 0.5, 0.75, 0.8, 0.9, 0.95)), sched.steps - 1})
-    w = int(sched.params.get("warmup", 0) or 0)
+    w = sched.warmup
     if 0 < w < sched.steps:
         marks = sorted(set(marks) | {w - 1, w})
     for m in marks:
