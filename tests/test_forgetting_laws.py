@@ -360,3 +360,5 @@ def test_without_continual_annealing_the_old_domain_ignores_the_re_decay(tmp_pat
     assert CPTLaw.load(tmp_path / "n.json").anneal_cpt is False
     with pytest.raises(ConfigError, match="anneal_cpt=False leaves out"):
         CPTLaw("pt", replay=True, anneal_cpt=False)
+    with pytest.raises(ConfigError, match="size extension's g2"):
+        CPTLaw("pt", size=True, anneal_cpt=False)

@@ -234,6 +234,9 @@ class CPTLaw:
             raise ConfigError(f"anneal_cpt: must be True or False, got {anneal_cpt!r}")
         if self.replay and not anneal_cpt:
             raise ConfigError("anneal_cpt=False leaves out the C2*S2cpt term that the replay extension's a1 scales")
+        if self.size and not anneal_cpt:
+            raise ConfigError("anneal_cpt=False leaves out the C2*S2cpt term that the size extension's g2 scales "
+                              "(g2 could not be fitted)")
         self.shift_form, self.anneal_cpt = shift_form, bool(anneal_cpt)
         self._lin = _linear_names(self.size, self.anneal_cpt)
 
