@@ -8,6 +8,7 @@ give ``--switch`` and ``--replay``).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -37,11 +38,8 @@ def load_runs(paths: list[Path], split: str, switch: int | None, replay: float |
     runs = []
     for p in paths:
         if p.is_dir():
-            run = from_trainer_run(p, split)
-            if switch is not None or replay is not None:
-                run = type(run)(run.lr, switch if switch is not None else run.switch, run.steps, run.loss,
-                                replay if replay is not None else run.replay, run.params, run.name)
-            runs.append(run)
+            overrides = {k: v for k, v in (("switch", switch), ("replay", replay)) if v is not None}
+            runs.append(dataclasses.replace(from_trainer_run(p, split), **overrides))
             continue
         if not p.exists():
             raise LoadError(f"{p}: no such file or folder")
