@@ -266,7 +266,7 @@ def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: flo
     if cache:
         Path(cache).mkdir(parents=True, exist_ok=True)
     tag = (len(grid), float(grid["loss"].sum()), len(full), fraction)
-    _GRIDS.update(grid=grid, full=full, data=data, held={c: g for c, g in full.groupby("cell")}, cache=cache, tag=tag)
+    _GRIDS.update(grid=grid, data=data, held={c: g for c, g in full.groupby("cell")}, cache=cache, tag=tag)
     runs_label = {"all": "all"} | {r: f"{fraction:.0%}" for r in range(repeats)}
     tasks = []
     for protocol in _protocols(grid):
