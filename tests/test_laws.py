@@ -195,3 +195,65 @@ def test_no_spike_warnings_on_the_bundled_curves():
 
     for size in MPL_SIZES:
         assert find_spikes(resolve(mpl_curves(size))) == []
+
+
+def early_transient(lr, steps):
+    """MPL truth plus an early transient no schedule law models (decays over ~3,000 steps)."""
+    return mpl_truth(lr, steps) + 0.5 * np.exp(-steps / 3000.0)
+
+
+def test_window_refits_drop_the_start_of_every_curve_and_agree_when_the_law_is_right():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        law = MultiPowerLaw(window_refits=(0.1, 0.3)).fit(synthetic(mpl_truth))
+    assert [w["drop"] for w in law.window_] == [0.1, 0.3]
+    lr = parse("wsd:peak=3e-4,warmup=500,cooldown=0.2,floor=3e-5,steps=36000").array()
+    steps = np.array([12000, 24000, 35999])
+    p = law.predict(lr, steps)
+    for w in law.window_:
+        refit = MultiPowerLaw.from_dict({**law.to_dict(), "params": w["params"]})
+        np.testing.assert_allclose(refit.predict(lr, steps), p, rtol=2e-3)
+    # the refits really fitted later windows: the curves start at step 600 and end at 11900
+    from lrplan.laws.base import window_tail
+    from lrplan.laws.data import resolve
+
+    d = resolve(synthetic(mpl_truth), None, None)[0]
+    assert window_tail(d, 0.3).steps[0] == 3600 and window_tail(d, 0.3).steps[-1] == d.steps[-1]
+
+
+def test_window_refits_widen_the_band_when_the_fit_depends_on_the_window():
+    curves = synthetic(early_transient, noise=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = MultiPowerLaw(n_boot=6).fit(curves)
+        windowed = MultiPowerLaw(n_boot=6, window_refits=(0.1, 0.2, 0.3)).fit(curves)
+    lr = parse("cosine:peak=3e-4,warmup=500,floor=3e-5,steps=36000").array()
+    steps = np.array([35999])
+    p0, lo0, hi0 = plain.predict_band(lr, steps)
+    p, lo, hi = windowed.predict_band(lr, steps)
+    assert p == pytest.approx(p0) and lo <= lo0 and hi >= hi0
+    preds = [MultiPowerLaw.from_dict({**windowed.to_dict(), "params": w["params"]}).predict(lr, steps)[0] for w in windowed.window_]
+    assert lo[0] <= min(preds) and hi[0] >= max(preds)
+    # the transient biases the fit; the bootstrap band misses the truth 3x past the fitting horizon,
+    # the refits on later windows move towards it and the band follows them
+    truth = mpl_truth(lr, steps)[0]
+    assert hi0[0] < truth and hi[0] > hi0[0] + 0.005
+    # round trip keeps the refits and the band
+    back = Law.from_dict(json.loads(json.dumps(windowed.to_dict())))
+    assert back.window_refits == (0.1, 0.2, 0.3)
+    np.testing.assert_allclose(back.predict_band(lr, steps), windowed.predict_band(lr, steps), rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad, message", [((0.0,), "must be in \\(0, 0.9\\), got 0"), ((0.95,), "got 0.95"),
+                                          (("a",), "expected fractions")])
+def test_window_refit_fractions_are_checked(bad, message):
+    with pytest.raises(LrplanError, match=message):
+        MultiPowerLaw(window_refits=bad)
+
+
+def test_auto_members_carry_their_window_refits():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        law = AutoLaw(members=("momentum", "mpl"), window_refits=(0.2,)).fit(synthetic(mpl_truth, noise=5e-4))
+    assert all(len(m.window_) == 1 for m in law.members_)
+    assert all(len(m["uncertainty"]["window"]) == 1 for m in law.to_dict()["members"])

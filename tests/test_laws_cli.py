@@ -158,3 +158,33 @@ def test_non_convergence_is_one_line_exit_2(files, tmp_path, capsys, monkeypatch
 def test_predict_needs_exactly_one_lr_source(tmp_path, capsys):
     assert main(["predict", "nonexistent-fit", "--out", str(tmp_path / "p.csv")]) == 2
     assert "nonexistent-fit" in capsys.readouterr().err
+
+
+def test_fit_with_window_refits_stores_them_and_plan_bands_contain_them(files, tmp_path, capsys):
+    curves, lr_file = files
+    fit = tmp_path / "fit.json"
+    assert main(["fit", str(curves), "--lr-file", str(lr_file), "--law", "momentum", "--boot", "3",
+                 "--window-refits", "0.1, 0.3", "--out", str(fit)]) == 0
+    art = json.loads(fit.read_text())
+    assert [w["drop"] for w in art["uncertainty"]["window"]] == [0.1, 0.3]
+    assert art["options"]["window_refits"] == [0.1, 0.3]
+    from lrplan.plan import Constraints, load_objective, plan_schedule
+
+    point, _, band, info = load_objective(str(fit))
+    assert len(band.window) == 2 and info["window_refits"] == [0.1, 0.3]
+    p = plan_schedule(point, Constraints.build(12000, 3e-4, warmup=200), band_model=band, freeform=False)
+    for name in p.baselines:
+        gains = [w.loss(p.baselines[name].array(), [11999])[0] - w.loss(p.schedule.array(), [11999])[0] for w in band.window]
+        lo, hi = p.gain_band[name]
+        assert lo <= min(gains) and hi >= max(gains)
+
+
+@pytest.mark.parametrize("value, message", [("0.1,x", "expected comma-separated fractions"), ("0.1,1.2", "must be in \\(0, 0.9\\)")])
+def test_fit_rejects_bad_window_refits_in_one_line(files, tmp_path, capsys, value, message):
+    import re
+
+    curves, lr_file = files
+    out = tmp_path / "f.json"
+    assert main(["fit", str(curves), "--lr-file", str(lr_file), "--law", "momentum", "--window-refits", value, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and re.search(message, err) and not out.exists()

@@ -250,3 +250,19 @@ def test_auto_fit_gets_bands_from_its_members_bootstrap_refits():
     # without refits in one member there is no band
     no_boot = {**d, "members": [members[0], {"law": "momentum", "params": mom}]}
     assert load_objective(no_boot)[2] is None
+
+
+def test_fit_window_refits_alone_give_a_band_that_contains_them():
+    mpl = dict(zip(("L0", "A", "alpha", "B", "C", "beta", "gamma"), MPL_PUBLISHED_PARAMS["100"]))
+    d = {"law": "mpl", "params": mpl, "peak_lr": 3e-4,
+         "uncertainty": {"window": [{"drop": 0.1, "params": {**mpl, "A": mpl["A"] * 1.02}},
+                                    {"drop": 0.2, "params": {**mpl, "B": mpl["B"] * 0.9}}]}}
+    point, opt, band, info = load_objective(d)
+    assert opt is point and len(band.members) == 1 and len(band.window) == 2 and info["window_refits"] == [0.1, 0.2]
+    with pytest.raises(ConfigError, match="needs a fit with bootstrap refits"):
+        load_objective(d, robust="mean")   # window refits are for bands, not for optimising over
+    c = Constraints.build(steps=24000, peak=3e-4, warmup=2160)
+    p = plan_schedule(point, c, band_model=band, freeform=False)
+    lr = p.baselines["cosine to 10%"].array()
+    finals = [m.loss(lr, [23999])[0] for m in [point, *band.window]]
+    assert p.predicted["cosine to 10%"]["band"] == [pytest.approx(min(finals)), pytest.approx(max(finals))]

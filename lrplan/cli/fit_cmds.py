@@ -70,6 +70,9 @@ def fit_cmd(
     boot: Annotated[int, typer.Option(help="Bootstrap refits for the prediction band (0 = none).")] = 10,
     loo: Annotated[bool, typer.Option(help="Leave-one-curve-out refits (model error in the band).")] = True,
     seed: Annotated[int, typer.Option(help="Random seed of the bootstrap.")] = 0,
+    window_refits: Annotated[str, typer.Option("--window-refits", help=(
+        "Comma-separated fractions, e.g. 0.1,0.2,0.3: refit once per fraction with that share of each curve's start "
+        "dropped; bands widen to contain these refits (recommended when predicting or planning far past the fitted steps)."))] = "",
     split: SplitOpt = None,
     fmt: FormatOpt = None,
     mapping: MapOpt = None,
@@ -89,7 +92,12 @@ def fit_cmd(
         raise LrplanError(f"--boot must be >= 0, got {boot}")
     c = _load_curves(curves, fmt, mapping, split)
     scheds = _fit_schedules(c, lr_file, schedule)
-    opts = {"n_boot": boot, "seed": seed} | ({} if law == "auto" else {"loo": loo})
+    fractions = [x.strip() for x in window_refits.split(",") if x.strip()]
+    try:
+        fractions = [float(x) for x in fractions]
+    except ValueError:
+        raise LrplanError(f"--window-refits {window_refits!r}: expected comma-separated fractions such as 0.1,0.2,0.3") from None
+    opts = {"n_boot": boot, "seed": seed, "window_refits": fractions} | ({} if law == "auto" else {"loo": loo})
     fitted = make_law(law, **opts).fit(c, schedules=scheds, runs=runs)
     save_fit(fitted, out)
     table = Table(title=f"{law} law fitted on {len(fitted.data_)} run(s)", show_header=True)

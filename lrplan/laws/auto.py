@@ -49,7 +49,8 @@ class AutoLaw(Law):
         fitted, scores = [], []
         errors = []
         for name in self.members:
-            law = REGISTRY[name](n_boot=self.n_boot, loo=len(data) > 1, seed=self.seed, loss=self.loss, delta=self.delta)
+            law = REGISTRY[name](n_boot=self.n_boot, loo=len(data) > 1, seed=self.seed, loss=self.loss, delta=self.delta,
+                                 window_refits=self.window_refits)
             try:
                 law.fit_data(data)
             except FitError as e:
@@ -75,7 +76,7 @@ class AutoLaw(Law):
         self.params_ = {f"weight_{k}": v for k, v in self.weights_.items()}
         self.report_ = {"loo_PredE": self.scores_, "weights": self.weights_, "warnings": errors}
         self.data_ = fitted[0].data_
-        self.boot_, self.loo_ = [], []
+        self.boot_, self.loo_, self.window_ = [], [], []  # the members carry their own
         return self
 
     def predict(self, lr, steps=None):

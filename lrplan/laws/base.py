@@ -18,6 +18,14 @@ from the fitted parameters) give a parameter band; leave-one-curve-out refits (`
 measure the error on a curve the fit has not seen, and that relative error (its RMS) is added in
 quadrature as model error. The band is pred * (1 +- z * sqrt(sd_boot^2 + sd_loo^2)) with z the
 normal quantile of ``level``.
+
+Fit-window refits (``window_refits``, fractions such as ``(0.1, 0.2, 0.3)``): the law is refitted
+once per fraction f with the first f of every curve dropped (logged steps < f x the curve's last
+logged step), from the law's own multi-start. A law that describes the curves refitted on a later
+window predicts the same thing; where the refits disagree the prediction depends on which part of
+the curves the fit weighted, an error that the bootstrap (parameter noise around one fit) does not
+see and that grows when predicting far past the fitting horizon. The band is widened to contain
+every window refit's prediction: ``lo = min(lo, min_f pred_f)``, ``hi = max(hi, max_f pred_f)``.
 """
 
 from __future__ import annotations
@@ -47,6 +55,26 @@ def floor_param(data) -> fitting.Param:
     return fitting.Param("L0", 0.8 * ymin, 0.0, ymin)
 
 
+def check_window_refits(fractions: Sequence[float]) -> tuple[float, ...]:
+    """Validated fit-window fractions (each in (0, 0.9)): the share of each curve a refit drops."""
+    try:
+        out = tuple(float(f) for f in fractions)
+    except (TypeError, ValueError):
+        raise LrplanError(f"window_refits: expected fractions such as 0.1,0.2,0.3, got {fractions!r}") from None
+    bad = [f for f in out if not 0 < f < 0.9]
+    if bad:
+        raise LrplanError(f"window_refits: each fraction must be in (0, 0.9), got {bad[0]:g}")
+    return out
+
+
+def window_tail(d: CurveData, frac: float) -> CurveData:
+    """``d`` without its first ``frac`` (logged steps < frac x the last logged step)."""
+    from dataclasses import replace
+
+    keep = d.steps >= frac * d.steps[-1]
+    return replace(d, steps=d.steps[keep], loss=d.loss[keep])
+
+
 def _z(level: float) -> float:
     from scipy.stats import norm
 
@@ -58,7 +86,9 @@ def _z(level: float) -> float:
 class Law:
     """Base class. Options common to all laws: ``n_boot`` (bootstrap refits, 0 = none), ``loo``
     (leave-one-curve-out refits), ``seed``, ``loss`` (``huber`` on log loss or ``linear`` least
-    squares on log loss), ``delta`` (Huber threshold, log-loss units)."""
+    squares on log loss), ``delta`` (Huber threshold, log-loss units), ``window_refits``
+    (fractions of each curve dropped from its start for the fit-window refits, see the module
+    docstring; empty = none)."""
 
     name = "law"
     #: names of the parameters in absolute units, in order
@@ -68,12 +98,14 @@ class Law:
     #: start that stays in the full fit's basin leaks the held-out curve into the LOO score.
     loo_warm_start = False
 
-    def __init__(self, n_boot: int = 0, loo: bool = False, seed: int = 0, loss: str = "huber", delta: float = 1e-3):
+    def __init__(self, n_boot: int = 0, loo: bool = False, seed: int = 0, loss: str = "huber", delta: float = 1e-3,
+                 window_refits: Sequence[float] = ()):
         self.n_boot = int(n_boot)
         self.loo = bool(loo)
         self.seed = int(seed)
         self.loss = loss
         self.delta = float(delta)
+        self.window_refits = check_window_refits(window_refits)
 
     # ---- subclass hooks --------------------------------------------------------------------
     def options(self) -> dict[str, Any]:
@@ -134,7 +166,23 @@ class Law:
         self.data_ = [d.summary() for d in data]
         self.boot_ = self._bootstrap(data, peak, feats) if self.n_boot > 0 else []
         self.loo_ = self._leave_one_out(data, peak, feats) if self.loo and len(data) > 1 else []
+        self.window_ = self._window_refits(data, peak)
         return self
+
+    def _window_refits(self, data, peak) -> list[dict[str, Any]]:
+        out = []
+        for f in self.window_refits:
+            sub = [window_tail(d, f) for d in data]
+            if sum(d.steps.size for d in sub) < len(self._params(sub)) + 2:
+                self.report_["warnings"].append(f"window refit dropping the first {f:g} of each curve skipped: too few points left")
+                continue
+            try:
+                r = self._fit_theta(sub, peak)
+            except FitError as e:
+                self.report_["warnings"].append(f"window refit dropping the first {f:g} of each curve failed: {e}")
+                continue
+            out.append({"drop": f, "params": self._to_abs(r.theta, peak)})
+        return out
 
     def _bootstrap(self, data, peak, feats) -> list[dict[str, float]]:
         rng = np.random.default_rng(self.seed)
@@ -215,7 +263,11 @@ class Law:
             sims = np.array([self._eval(self._to_norm(p, self.peak_), feats)[0] for p in self.boot_])
             sd = np.std(sims / pred, axis=0, ddof=1) if len(sims) > 1 else np.zeros_like(pred)
         tot = np.sqrt(sd ** 2 + self.model_rel_sd() ** 2)
-        return pred, pred * (1 - z * tot), pred * (1 + z * tot)
+        lo, hi = pred * (1 - z * tot), pred * (1 + z * tot)
+        for w in getattr(self, "window_", []):
+            pw = self._eval(self._to_norm(w["params"], self.peak_), feats)[0]
+            lo, hi = np.minimum(lo, pw), np.maximum(hi, pw)
+        return pred, lo, hi
 
     # ---- artifacts -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -228,10 +280,11 @@ class Law:
             "lrplan_version": getattr(lrplan, "__version__", "unknown"),
             "law": self.name,
             "options": {"n_boot": self.n_boot, "loo": self.loo, "seed": self.seed, "loss": self.loss,
-                        "delta": self.delta, **self.options()},
+                        "delta": self.delta, "window_refits": list(self.window_refits), **self.options()},
             "peak_lr": self.peak_,
             "params": dict(self.params_),
-            "uncertainty": {"bootstrap": self.boot_, "leave_one_out": self.loo_, "model_rel_sd": self.model_rel_sd()},
+            "uncertainty": {"bootstrap": self.boot_, "leave_one_out": self.loo_, "model_rel_sd": self.model_rel_sd(),
+                            "window": self.window_},
             "fit": self.report_,
             "data": self.data_,
         }
@@ -261,6 +314,7 @@ class Law:
         unc = d.get("uncertainty", {})
         law.boot_ = list(unc.get("bootstrap", []))
         law.loo_ = list(unc.get("leave_one_out", []))
+        law.window_ = list(unc.get("window", []))
         law.report_ = d.get("fit", {})
         law.data_ = d.get("data", [])
         return law

@@ -6,7 +6,9 @@ Accepted:
 * a fitted law object with ``to_dict()`` (``lrplan.laws``), or such a dict, or a JSON file holding
   it: the law name under ``law`` (or ``name``/``kind``), parameters under ``params`` in absolute-LR
   units (MPL: ``L0, A, alpha, B, C, beta, gamma``; momentum: ``L0, A, alpha, C, lam``/``lambda``),
-  optional bootstrap refits under ``bootstrap`` (a list of parameter dicts) for bands;
+  optional bootstrap refits under ``bootstrap`` (a list of parameter dicts) for bands, optional
+  fit-window refits under ``uncertainty.window`` (``[{"drop": f, "params": {...}}]``, see
+  :mod:`lrplan.laws.base`) that widen every band to contain their predictions;
 * a name: ``mpl-25``, ``mpl-100``, ``mpl-400`` (the published multi-power-law parameters, Luo et al.
   2025, arXiv:2503.12811; absolute LR, peak 3e-4, warmup 2160), or any name
   ``lrplan.laws.load_fit`` knows (shipped fits in ``fits/``).
@@ -54,9 +56,10 @@ def _member(law: str, params: dict, where: str, options: dict | None = None) -> 
                     "auto ensembles of them)")
 
 
-def from_dict(d: dict, where: str = "<fit>") -> tuple[Objective, list[Objective], dict]:
-    """(point objective, bootstrap members, description) from a fit dict (``lrplan.laws`` artifact
-    format: ``law``, ``params``, ``peak_lr``, ``options``, ``uncertainty.bootstrap``)."""
+def from_dict(d: dict, where: str = "<fit>") -> tuple[Objective, list[Objective], list[Objective], dict]:
+    """(point objective, bootstrap members, fit-window refits, description) from a fit dict
+    (``lrplan.laws`` artifact format: ``law``, ``params``, ``peak_lr``, ``options``,
+    ``uncertainty.bootstrap``, ``uncertainty.window``)."""
     if not isinstance(d, dict):
         raise LoadError(f"{where}: a fit must be a JSON object")
     law = str(d.get("law") or d.get("name") or d.get("kind") or "").lower()
@@ -75,14 +78,18 @@ def from_dict(d: dict, where: str = "<fit>") -> tuple[Objective, list[Objective]
         keys = list(boot)
         boot = [dict(zip(keys, row)) for row in zip(*(boot[k] for k in keys))]
     members = [_member(law, {**params, **b}, f"{where} bootstrap[{i}]", opts) for i, b in enumerate(boot)]
+    window = [_member(law, {**params, **(w.get("params") or {})}, f"{where} window[{i}]", opts)
+              for i, w in enumerate(unc.get("window") or []) if isinstance(w, dict)]
     info = {"law": law, "params": {k: float(v) for k, v in params.items() if isinstance(v, (int, float))},
             "bootstrap_fits": len(members)}
+    if window:
+        info["window_refits"] = [float(w.get("drop", float("nan"))) for w in unc["window"] if isinstance(w, dict)]
     if "model_rel_sd" in unc:
         info["model_rel_sd"] = unc["model_rel_sd"]
     for k in ("source", "peak_lr", "name", "fitted_on"):
         if k in d:
             info[k] = d[k]
-    return point, members, info
+    return point, members, window, info
 
 
 def _auto(d: dict, where: str):
@@ -91,24 +98,28 @@ def _auto(d: dict, where: str):
     Bands: the i-th bootstrap member of the ensemble is the same weighted mean of every member
     law's i-th bootstrap refit (the refits of different laws are independent draws, so pairing
     them by index is as good as any pairing); there are as many as the member with the fewest
-    refits has, and none if one member has no refits."""
+    refits has, and none if one member has no refits. Fit-window refits are paired the same way."""
     weights = d.get("weights") or {}
-    parts, boots, info = [], [], {"law": "auto", "members": {}, "bootstrap_fits": 0, "peak_lr": d.get("peak_lr")}
+    parts, boots, windows, info = [], [], [], {"law": "auto", "members": {}, "bootstrap_fits": 0, "peak_lr": d.get("peak_lr")}
     for m in d.get("members") or []:
         w = float(weights.get(m.get("law"), 0.0))
         if w <= 0:
             continue
-        obj, members, minfo = from_dict(m, f"{where} member {m.get('law')!r}")
+        obj, members, window, minfo = from_dict(m, f"{where} member {m.get('law')!r}")
         parts.append((w, obj))
         boots.append(members)
+        windows.append(window)
         info["members"][minfo["law"]] = {"weight": w, "params": minfo["params"]}
         info["peak_lr"] = info["peak_lr"] or minfo.get("peak_lr")
     if not parts:
         raise LoadError(f"{where}: auto fit without members of positive weight")
     n_boot = min(len(b) for b in boots)
     band = [Weighted([(w, b[i]) for (w, _), b in zip(parts, boots)]) for i in range(n_boot)]
+    window = [Weighted([(w, b[i]) for (w, _), b in zip(parts, windows)]) for i in range(min(len(b) for b in windows))]
     info["bootstrap_fits"] = n_boot
-    return Weighted(parts), band, info
+    if window:
+        info["window_refits"] = len(window)
+    return Weighted(parts), band, window, info
 
 
 def load_objective(fit, robust: str | None = None, z: float = 1.645) -> tuple[Objective, Objective, Ensemble | None, dict]:
@@ -116,14 +127,15 @@ def load_objective(fit, robust: str | None = None, z: float = 1.645) -> tuple[Ob
 
     Returns ``(point, optimised, band_model, info)``: the point-estimate objective, the objective
     the planner optimises (the point fit, or with ``robust="mean"``/``"upper"`` the ensemble of
-    bootstrap fits), the ensemble used for bands (None without bootstrap fits) and a description.
+    bootstrap fits), the ensemble used for bands (bootstrap fits plus fit-window refits; None
+    without either) and a description.
     """
     if isinstance(fit, Objective):
-        point, members, info = fit, list(getattr(fit, "members", [])), {"law": fit.name}
+        point, members, window, info = fit, list(getattr(fit, "members", [])), [], {"law": fit.name}
     elif isinstance(fit, dict):
-        point, members, info = from_dict(fit)
+        point, members, window, info = from_dict(fit)
     elif hasattr(fit, "to_dict"):
-        point, members, info = from_dict(fit.to_dict(), where=type(fit).__name__)
+        point, members, window, info = from_dict(fit.to_dict(), where=type(fit).__name__)
     else:
         name = str(fit)
         d = _published(name)
@@ -139,8 +151,8 @@ def load_objective(fit, robust: str | None = None, z: float = 1.645) -> tuple[Ob
                     raise LoadError(f"{path}: not a JSON fit ({type(e).__name__})") from None
             else:
                 d = _load_named(name)
-        point, members, info = from_dict(d, where)
-    band = Ensemble(members) if members else None
+        point, members, window, info = from_dict(d, where)
+    band = Ensemble(members or [point], window=window) if members or window else None
     if robust is None or robust == "none":
         return point, point, band, info
     if not members:

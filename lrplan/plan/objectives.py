@@ -149,16 +149,30 @@ class Momentum(Objective):
 class Ensemble(Objective):
     """Several fits of one law (bootstrap refits): ``mode="mean"`` optimises the mean prediction,
     ``mode="upper"`` the upper band mean + z * std (z = 1.645 for a one-sided 95 % / two-sided 90 %
-    band), i.e. the schedule that is good even when the law is pessimistic."""
+    band), i.e. the schedule that is good even when the law is pessimistic.
+
+    ``window``: fit-window refits (:mod:`lrplan.laws.base`); they are not optimised over, they only
+    widen :meth:`band` (and the planner's gain bands) to contain their predictions."""
 
     name = "ensemble"
 
-    def __init__(self, members: Sequence[Objective], mode: str = "mean", z: float = 1.645):
+    def __init__(self, members: Sequence[Objective], mode: str = "mean", z: float = 1.645,
+                 window: Sequence[Objective] = ()):
         if not members:
             raise ConfigError("an ensemble objective needs at least one fit")
         if mode not in ("mean", "upper"):
             raise ConfigError(f"robust mode {mode!r}; allowed: mean, upper")
         self.members, self.mode, self.z = list(members), mode, float(z)
+        self.window = list(window)
+
+    def interval(self, values: np.ndarray, window_values: np.ndarray, level: float = 0.9) -> tuple:
+        """The central ``level`` quantile interval of ``values`` (members first axis) widened to
+        contain ``window_values`` (window refits first axis; may be empty)."""
+        q = (1.0 - level) / 2.0
+        lo, hi = np.quantile(values, q, axis=0), np.quantile(values, 1.0 - q, axis=0)
+        if len(window_values):
+            lo, hi = np.minimum(lo, np.min(window_values, axis=0)), np.maximum(hi, np.max(window_values, axis=0))
+        return lo, hi
 
     def loss(self, eta, steps):
         vals = np.array([m.loss(eta, steps) for m in self.members])
@@ -166,10 +180,11 @@ class Ensemble(Objective):
         return mu + self.z * vals.std(axis=0) if self.mode == "upper" else mu
 
     def band(self, eta, steps, level: float = 0.9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Mean and the central ``level`` quantile band over members at ``steps``."""
+        """Mean and the central ``level`` quantile band over members at ``steps``, widened to the
+        window refits' predictions."""
         vals = np.array([m.loss(eta, steps) for m in self.members])
-        q = (1.0 - level) / 2.0
-        return vals.mean(axis=0), np.quantile(vals, q, axis=0), np.quantile(vals, 1.0 - q, axis=0)
+        wvals = np.array([m.loss(eta, steps) for m in self.window])
+        return (vals.mean(axis=0), *self.interval(vals, wvals, level))
 
     def value_grad(self, eta, steps, weights=None):
         eta = np.asarray(eta, dtype=np.float64)

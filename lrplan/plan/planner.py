@@ -8,7 +8,8 @@
 {'cosine to 10%': 0.065, 'wsd 20% linear': 0.0029}
 
 Everything is a prediction of the fitted law (nats, at the checkpoint steps); the band comes from
-the law's bootstrap refits when it has them.
+the law's bootstrap refits when it has them, widened to contain its fit-window refits (fits with
+the first 10/20/30 % of each curve dropped, ``lrplan fit --window-refits``) when it has those.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class Plan:
         baselines: reference schedules (cosine to 10 %, WSD 20 % linear).
         predicted: per schedule name ("plan", "best family", baselines): predicted loss at the
             checkpoints (point fit) and, with a band model, the band of the final loss.
-        gain_band: per baseline, the central band of (baseline - plan) final loss over bootstrap fits.
+        gain_band: per baseline, the central band of (baseline - plan) final loss over bootstrap fits,
+            widened to contain the fit-window refits' gains.
         levels: free-form optimisation levels (blocks, iterations, objective).
         seconds: wall-clock planning time.
     """
@@ -112,7 +114,8 @@ def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool
         constraints: see :class:`~lrplan.plan.constraints.Constraints`.
         freeform: run the free-form optimiser (started from the best family schedule).
         families: run the family search (if both are off, this is an error).
-        band_model: bootstrap fits used for bands on predictions and gains (optional).
+        band_model: bootstrap fits used for bands on predictions and gains (optional); its fit-window
+            refits (``band_model.window``) widen every band to contain their predictions.
         level: band coverage (0.9 = 5 %..95 % of the bootstrap predictions).
         resolution, maxiter, ftol: free-form settings (see :func:`optimize_freeform`).
     """
@@ -152,15 +155,14 @@ def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool
             entry["spec"] = s.spec
         if band_model is not None:
             vals = np.array([m.loss(lr, last)[0] for m in band_model.members])
-            q = (1.0 - level) / 2.0
-            entry["band"] = [float(np.quantile(vals, q)), float(np.quantile(vals, 1.0 - q))]
-            per_member[name] = vals
+            wvals = np.array([m.loss(lr, last)[0] for m in band_model.window])
+            entry["band"] = [float(x) for x in band_model.interval(vals, wvals, level)]
+            per_member[name] = vals, wvals
         predicted[name] = entry
     gain_band = {}
     if band_model is not None:
-        q = (1.0 - level) / 2.0
         for name in base:
-            diff = per_member[name] - per_member["plan"]
-            gain_band[name] = [float(np.quantile(diff, q)), float(np.quantile(diff, 1.0 - q))]
+            diff, wdiff = (a - b for a, b in zip(per_member[name], per_member["plan"]))
+            gain_band[name] = [float(x) for x in band_model.interval(diff, wdiff, level)]
     return Plan(schedule=sched, constraints=c, objective=float(obj), method=method, families=cands, baselines=base,
                 predicted=predicted, gain_band=gain_band, levels=levels, seconds=seconds, law=law_info or {})
