@@ -27,8 +27,19 @@ results and before any of its runs was trained; the judged plan and goals are un
 three new seeds (same fit, same plans): a replication announced before its runs. Runs are cached in
 ``$LRPLAN_BENCH_CACHE/plan_vs_training`` (default /tmp/lrplan-bench): re-running reuses them.
 
+Bands. Every fit also has fit-window refits (``window_refits`` = 0.1, 0.2, 0.3: the law refitted with
+the first 10/20/30 % of each fitting curve dropped; see ``lrplan.laws.base``), and the planner's
+bands are the bootstrap band widened to contain the refits' predictions. The tables give both the
+bootstrap-only band and that band. The window refits were added after the T1 = 200/500/1000
+results showed the bootstrap band missing the gain over cosine (it covers parameter noise, not the
+error of extrapolating 3x past the fitting horizon): for those sections the widened band is post
+hoc. ``--t1 1500`` is the replication that judges it: its protocol and its predictions (from the
+fitting runs only) were committed in ``benchmarks/preregistered/plan_vs_training_t1500.json``
+(written by ``--predict-only``) before any of its T2 = 4500 runs was trained.
+
     nice -n 10 python benchmarks/plan_vs_training.py           # full (~30 min on 2 shared cores)
     nice -n 10 python benchmarks/plan_vs_training.py --t1 200  # the short-horizon version
+    nice -n 10 python benchmarks/plan_vs_training.py --t1 1500 --predict-only   # pre-register
     python benchmarks/plan_vs_training.py --smoke              # tiny synthetic run, prints only (CI)
 """
 
@@ -49,7 +60,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lrplan.plan.planner import DEFAULT_RESOLUTION  # noqa: E402
 
 CACHE = Path(os.environ.get("LRPLAN_BENCH_CACHE", "/tmp/lrplan-bench")) / "plan_vs_training"
+PREREGISTERED = Path(__file__).resolve().parent / "preregistered"
 PEAK = 3e-3
+#: fit-window refits of every fit (fractions of each fitting curve dropped from its start)
+WINDOW = (0.1, 0.2, 0.3)
 FULL = dict(t1=1000, warmup=20, seeds=(0, 1, 2), fit_seeds=(0, 1, 2), corpus="stdlib", batch_size=16,
             eval_every_fit=10, eval_every_long=50, eval_batches=8, eval_batch_size=32, n_boot=20)
 SMOKE = dict(t1=16, warmup=4, seeds=(0,), fit_seeds=(0,), corpus="synthetic:vocab=32,branch=4,seed=0,bytes=20000",
@@ -108,10 +122,10 @@ def fit_law(folders, specs, t1, warmup, n_boot, law_name="mpl"):
         meta[run] = c.meta[run]
         scheds[run] = parse(spec, t1)
     curves = Curves(pd.concat(frames, ignore_index=True), meta, source="plan_vs_training fit runs")
-    return make_law(law_name, n_boot=n_boot).fit(curves, schedules=scheds)
+    return make_law(law_name, n_boot=n_boot, window_refits=WINDOW).fit(curves, schedules=scheds)
 
 
-def run(s, smoke, workers, law_name="mpl"):
+def run(s, smoke, workers, law_name="mpl", predict_only=False):
     from lrplan.plan import Constraints, load_objective, plan_schedule
 
     t1 = s["t1"]
@@ -136,6 +150,10 @@ def run(s, smoke, workers, law_name="mpl"):
         plans[name] = plan_schedule(objective, c, band_model=band, resolution=res, law_info=info)
     main_plan = plans["plan"]
     schedules = {**{k: p.schedule for k, p in plans.items()}, **main_plan.baselines}
+    boot_only = bootstrap_bands(band, plans, schedules, t2)
+    if predict_only:
+        return {"t1": t1, "t2": t2, "plans": plans, "boot_only": boot_only, "law_name": law_name,
+                "seeds": list(s["seeds"]), "fit_seeds": list(s["fit_seeds"])}
     long_jobs, keys = [], []
     for name, sched in schedules.items():
         for seed in s["seeds"]:
@@ -148,8 +166,42 @@ def run(s, smoke, workers, law_name="mpl"):
             keys.append(name)
     finals = train_all(long_jobs, workers)
     measured = {name: [f for k, f in zip(keys, finals) if k == name] for name in schedules}
-    return {"t1": t1, "t2": t2, "law": plans["plan"].law, "plans": plans, "measured": measured,
+    return {"t1": t1, "t2": t2, "law": plans["plan"].law, "plans": plans, "measured": measured, "boot_only": boot_only,
             "seeds": list(s["seeds"]), "fit_seeds": list(s["fit_seeds"]), "law_name": law_name}
+
+
+def bootstrap_bands(band, plans, schedules, t2, level=0.9):
+    """The bootstrap-only 90 % bands (without the window refits) of every final loss and gain."""
+    q = (1.0 - level) / 2.0
+    last = [t2 - 1]
+    vals = {name: np.array([m.loss(sch.array(), last)[0] for m in band.members]) for name, sch in schedules.items()}
+    iv = lambda v: [float(np.quantile(v, q)), float(np.quantile(v, 1.0 - q))]  # noqa: E731
+    out = {"final": {name: iv(v) for name, v in vals.items()}, "gain": {}}
+    for pname, plan in plans.items():
+        for name in plan.baselines:
+            out["gain"][(pname, name)] = iv(vals[name] - vals[pname])
+    return out
+
+
+def predictions(r) -> dict:
+    """What the fit predicts, before any T2 run: the pre-registered record of ``--predict-only``."""
+    plans = r["plans"]
+    return {
+        "protocol": (f"Fit lrplan MPL (n_boot={FULL['n_boot']}, window_refits={list(WINDOW)}) on the validation curves of "
+                     f"constant and cosine-to-10 % runs of T1 = {r['t1']} steps (seeds {r['fit_seeds']}); plan T2 = {r['t2']} "
+                     f"steps; train every plan and both baselines with seeds {r['seeds']}. Goal 1: the default plan ('plan') "
+                     "has a measured mean final val loss <= the best baseline's. Goal 2: for each baseline, the measured "
+                     "gain (baseline mean - plan mean) lies inside the planner's gain band (bootstrap band widened to the "
+                     "window refits); the bootstrap-only band is reported beside it."),
+        "t1": r["t1"], "t2": r["t2"], "seeds": r["seeds"], "fit_seeds": r["fit_seeds"], "window_refits": list(WINDOW),
+        "predicted_final": {**{name: p.final("plan") for name, p in plans.items()},
+                            **{b: plans["plan"].final(b) for b in plans["plan"].baselines}},
+        "gain": {f"{p} vs {b}": {"predicted": plans[p].gains()[b], "band": plans[p].gain_band[b],
+                                 "bootstrap_band": r["boot_only"]["gain"][(p, b)]}
+                 for p in plans for b in plans[p].baselines},
+        "plan_lr_milestones": {name: p.to_dict()["lr_milestones"] for name, p in plans.items()},
+        "fitted": plans["plan"].law.get("params"),
+    }
 
 
 #: name -> (free-form resolution, robust option); ``plan`` is what ``lrplan plan`` does by default
@@ -179,8 +231,10 @@ def summarise(r) -> dict:
             paired = bm - pm  # same seed = same data order and init
             se = float(paired.std(ddof=1) / np.sqrt(paired.size)) if paired.size > 1 else float("nan")
             band = plan.gain_band.get(name)
+            boot = r["boot_only"]["gain"][(pname, name)]
             out["gains"][(pname, name)] = {"predicted": plan.gains()[name], "band": band, "measured": diff,
-                                           "measured_se": se, "within_band": bool(band and band[0] <= diff <= band[1])}
+                                           "measured_se": se, "within_band": bool(band and band[0] <= diff <= band[1]),
+                                           "bootstrap_band": boot, "within_bootstrap_band": boot[0] <= diff <= boot[1]}
         out["goal1"][pname] = out["schedules"][pname]["measured_mean"] <= out["schedules"][best_base]["measured_mean"]
     return out
 
@@ -208,23 +262,37 @@ def markdown(r, s) -> str:
         ms = p.to_dict()["lr_milestones"]
         lines.append(f"- {pname}: first below 0.5x peak at step {ms['below_0.5x']}, below 0.1x at {ms['below_0.1x']}, "
                      f"final LR {ms['final_lr']:.3g}.")
-    lines += ["", "| schedule | measured mean | seed std | seeds | predicted | predicted band (90 %) |",
-              "|---|---|---|---|---|---|"]
+    lines += ["", "| schedule | measured mean | seed std | seeds | predicted | band (90 %, with window refits) | bootstrap-only band |",
+              "|---|---|---|---|---|---|---|"]
+    boot = r["boot_only"]["final"]
     for name, e in r["summary"]["schedules"].items():
         lines.append(f"| {name} | {e['measured_mean']:.4f} | {e['measured_std']:.4f} | "
-                     f"{', '.join(f'{x:.4f}' for x in e['measured'])} | {e['predicted']:.4f} | {f(e['band'])} |")
-    lines += ["", "| plan | gain over | predicted | predicted band (90 %) | measured (mean diff) | measured s.e. (seed-paired) | within band |",
-              "|---|---|---|---|---|---|---|"]
+                     f"{', '.join(f'{x:.4f}' for x in e['measured'])} | {e['predicted']:.4f} | {f(e['band'])} | {f(boot[name])} |")
+    yn = lambda b: "yes" if b else "no"  # noqa: E731
+    lines += ["", "| plan | gain over | predicted | band (90 %, with window refits) | within | bootstrap-only band | within | "
+              "measured (mean diff) | measured s.e. (seed-paired) |", "|---|---|---|---|---|---|---|---|---|"]
     for (pname, name), g in r["summary"]["gains"].items():
         lines.append(f"| {pname} | {name} | {g['predicted']:+.4f} | {f(g['band']).replace('..', ' .. ') if g['band'] else '-'} | "
-                     f"{g['measured']:+.4f} | {g['measured_se']:.4f} | {'yes' if g['within_band'] else 'no'} |")
+                     f"{yn(g['within_band'])} | {f(g['bootstrap_band']).replace('..', ' .. ')} | {yn(g['within_bootstrap_band'])} | "
+                     f"{g['measured']:+.4f} | {g['measured_se']:.4f} |")
     sm = r["summary"]
     lines += ["", f"Goal 1 (plan at least as good as the best baseline, {sm['best_baseline']}, on the mean): "
               + ", ".join(f"{k}: **{'met' if v else 'NOT met'}**" for k, v in sm["goal1"].items()) + ".",
-              "Goal 2 (predicted gain agrees with the measured gain within the band): "
-              + ", ".join(f"{p} vs {k}: **{'yes' if g['within_band'] else 'no'}**" for (p, k), g in sm["gains"].items()) + ".",
-              _fitted_line(law)]
+              "Goal 2 (predicted gain agrees with the measured gain within the band with window refits): "
+              + ", ".join(f"{p} vs {k}: **{yn(g['within_band'])}**" for (p, k), g in sm["gains"].items()) + ".",
+              "Within the bootstrap-only band: "
+              + ", ".join(f"{p} vs {k}: {yn(g['within_bootstrap_band'])}" for (p, k), g in sm["gains"].items()) + ".",
+              _band_provenance(r), _fitted_line(law)]
     return "\n".join(lines)
+
+
+def _band_provenance(r) -> str:
+    pre = PREREGISTERED / f"plan_vs_training_t{r['t1']}.json"
+    if pre.exists() and r.get("law_name", "mpl") == "mpl" and tuple(r["seeds"]) == FULL["seeds"]:
+        return (f"The window-refit band and these predictions were pre-registered in `benchmarks/preregistered/{pre.name}` "
+                "before any T2 run of this section was trained.")
+    return ("The window-refit band was added after this section's results had been seen (post hoc here); "
+            "`--t1 1500` is the pre-registered test of it.")
 
 
 def _fitted_line(law: dict) -> str:
@@ -243,10 +311,20 @@ def main(argv=None):
     ap.add_argument("--seeds", default="0,1,2", help="seeds of the T2 runs (the fit always uses seeds 0,1,2)")
     ap.add_argument("--law", default="mpl", choices=("mpl", "momentum", "auto"),
                     help="law fitted on the short runs and planned under (default mpl; others get their own section)")
+    ap.add_argument("--predict-only", action="store_true",
+                    help="train the fitting runs, fit and plan, write benchmarks/preregistered/plan_vs_training_t<T1>.json; no T2 run")
     args = ap.parse_args(argv)
     seeds = tuple(int(x) for x in args.seeds.split(","))
     s = SMOKE if args.smoke else {**FULL, "t1": args.t1, "seeds": seeds}
-    r = run(s, args.smoke, 1 if args.smoke else args.workers, args.law)
+    r = run(s, args.smoke, 1 if args.smoke else args.workers, args.law, predict_only=args.predict_only)
+    if args.predict_only:
+        from lrplan import _io
+
+        rec = predictions(r)
+        print(json.dumps(rec, indent=2))
+        if not args.smoke:
+            _io.write_json(PREREGISTERED / f"plan_vs_training_t{r['t1']}.json", rec)
+        return r
     r["summary"] = summarise(r)
     text = markdown(r, s)
     print(text)
