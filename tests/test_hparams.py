@@ -324,3 +324,37 @@ def test_precomputed_cell_optima_give_the_same_law_as_refitting_them(small_grid,
     assert reused.lr_law_.to_dict() == fresh.lr_law_.to_dict()
     assert reused.batch_law_.to_dict() == fresh.batch_law_.to_dict()
     assert reused.optima_.equals(fresh.optima_)
+
+
+# -- joint fit: convergence and BLAS threads ---------------------------------------------------
+
+@pytest.mark.parametrize("window", [0.02, 0.03, 0.05])
+def test_joint_fit_on_a_30_percent_subset_converges_far_below_the_cap_for_every_window(window):
+    from lrplan.hparams.joint import MAX_NFEV, fit_joint
+
+    grid = subsample(synthetic_grid(), 0.3, np.random.default_rng(0))  # 9 cells x 19 of 63 runs
+    jf = fit_joint(grid, ("N", "D"), ("D",), window, focus=0.002)
+    assert jf.converged and jf.nfev <= 50 < MAX_NFEV  # 23-28 evaluations
+    assert jf.lr_law.exponents["N"] == pytest.approx(-0.713, abs=0.03)
+    assert jf.lr_law.exponents["D"] == pytest.approx(0.307, abs=0.01)
+    assert jf.batch_law.exponents["D"] == pytest.approx(0.571, abs=0.02)
+
+
+def test_joint_fit_solves_with_one_blas_thread_and_restores_the_caller_setting(small_grid, monkeypatch):
+    # threaded OpenBLAS makes the per-iteration SVD of a few-hundred-row Jacobian 10-100x slower (lrplan._blas)
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import lrplan.hparams.joint as joint
+
+    seen = []
+
+    def spy(*args, **kwargs):
+        seen.append({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+        return real(*args, **kwargs)
+
+    real = joint.robust_fit
+    monkeypatch.setattr(joint, "robust_fit", spy)
+    with threadpool_limits(limits=2, user_api="blas"):
+        joint.fit_joint(small_grid, ("N", "D"), ("D",))
+        after = {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+    assert seen == [{1}] and after == {2}
