@@ -21,6 +21,11 @@ Protocols, all measured in the same run:
   without cells {i, j} serves both inner scores, so each knob and subset costs 17 + 136 fits, and
   per-cell bowls are fitted once per subset and knob. 30 % subsets only (on all runs the inner
   loop costs ~10x more: not run). A 5 % window was planned and dropped for cost (see ``KNOBS``);
+* ``joint, nested-CV knobs incl. 5 % window (added after the first nested result)``: the same
+  selection over ``KNOBS`` + ``KNOBS_5`` (window 5 % x the same three weightings, appended after the
+  original knobs, so ties still go to the default). Added after the nested row above (0.111 %) had
+  been read, once the 5 % fits were made cheap (their slowness was threaded OpenBLAS, lrplan._blas):
+  a post-hoc extension, reported beside the original row, never instead of it;
 * ``near+joint (log-mean)``: the geometric mean of the ``near`` and ``joint`` recommendations
   (LR and batch), an a-priori combination of the two best earlier methods;
 * extrapolation: the largest-N cells from the smaller-N cells only; each N's largest-D cell from
@@ -56,6 +61,12 @@ METHODS = ("near", "surrogate", "joint")
 # A 5 % window was planned too and dropped for cost before any nested result was read: its fits take
 # ~10x longer (0.5-0.7 s instead of 0.04-0.07 s at 30 % of the runs) and made the nested loop ~80 min.
 KNOBS = [(0.03, 0.002)] + [(w, f) for w in (0.02, 0.03) for f in (0.001, 0.002, 0.005) if (w, f) != (0.03, 0.002)]
+# The 5 % window put back AFTER the first nested-CV result (0.111 %) was seen, once its fits were cheap
+# (0.02-0.04 s with one BLAS thread; the ~10x slowness was threaded OpenBLAS, not the fit): a separate row.
+KNOBS_5 = [(0.05, f) for f in (0.001, 0.002, 0.005)]
+NESTED = "lrplan joint, nested-CV knobs"
+NESTED_5 = "lrplan joint, nested-CV knobs incl. 5 % window (added after the first nested result)"
+SELECTIONS = {NESTED: KNOBS, NESTED_5: KNOBS + KNOBS_5}  # row -> the knobs its nested CV chooses from
 
 
 def fixed_best(train: pd.DataFrame) -> tuple[float, float]:
@@ -275,7 +286,7 @@ def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: flo
         tasks += [(protocol, name, None, "all") for name in BASELINES]
         tasks += [(protocol, f"lrplan {m}", m, key) for m in methods for key in data]
     n_nested = repeats if nested_repeats is None else min(nested_repeats, repeats)
-    nested_tasks = [(r, k) for r in range(n_nested) for k in KNOBS] if nested and "joint" in methods else []
+    nested_tasks = [(r, k) for r in range(n_nested) for k in KNOBS + KNOBS_5] if nested and "joint" in methods else []
     every = [(run_task, x) for x in tasks] + [(run_nested, x) for x in nested_tasks]
     _GRIDS["cached"] = (sum(bool(p and p.exists()) for p in (_cache_path(f, x) for f, x in every)), len(every))
     done = _pool_map(_run_task, tasks, workers)
@@ -291,15 +302,15 @@ def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: flo
     if nested_tasks and n_nested < repeats:
         groups["LOO", same, runs_label[0]] = [frames["LOO", "lrplan joint", "joint", r] for r in range(n_nested)]
     knobs = pd.concat([f.assign(subset=r) for (r, _), f in done_nested], ignore_index=True) if done_nested else pd.DataFrame()
-    if len(knobs):
-        rank = {k: i for i, k in enumerate(KNOBS)}  # ties go to the earlier knob (the default first)
-        knobs["order"] = [rank[w, f] for w, f in zip(knobs["window"], knobs["focus"])]
-        chosen = knobs.sort_values(["subset", "cell", "inner", "order"]).groupby(["subset", "cell"], sort=False).head(1)
+    for row, grid_knobs in SELECTIONS.items() if len(knobs) else ():
+        rank = {k: i for i, k in enumerate(grid_knobs)}  # ties go to the earlier knob (the default first)
+        order = pd.Series([rank.get((w, f), -1) for w, f in zip(knobs["window"], knobs["focus"])], index=knobs.index)
+        pool = knobs[order >= 0].assign(order=order[order >= 0])
+        chosen = pool.sort_values(["subset", "cell", "inner", "order"]).groupby(["subset", "cell"], sort=False).head(1)
         for r, f in chosen.groupby("subset"):
-            groups.setdefault(("LOO", "lrplan joint, nested-CV knobs", runs_label[r]), []).append(f)
-        knobs["chosen"] = knobs.index.isin(chosen.index)
-    names = [*BASELINES, *(f"lrplan {m}" for m in methods), "lrplan near+joint (log-mean)", same,
-             "lrplan joint, nested-CV knobs"]
+            groups.setdefault(("LOO", row, runs_label[r]), []).append(f)
+        knobs[f"chosen: {row}"] = knobs.index.isin(chosen.index)
+    names = [*BASELINES, *(f"lrplan {m}" for m in methods), "lrplan near+joint (log-mean)", same, *SELECTIONS]
     protocols = list(_protocols(grid))
     keys = sorted(groups, key=lambda k: (protocols.index(k[0]), names.index(k[1]), k[2] != "all"))
     rows = [_row(name, protocol, runs, groups[protocol, name, runs], log) for protocol, name, runs in keys]
@@ -307,12 +318,13 @@ def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: flo
 
 
 def knob_table(knobs: pd.DataFrame) -> pd.DataFrame:
-    """Per knob: how often nested CV chose it and its (hindsight, not held-out) mean LOO regret."""
+    """Per knob: how often each nested-CV row chose it and its (hindsight, not held-out) mean LOO regret."""
     rows = []
     for (w, f), g in knobs.groupby(["window", "focus"], sort=False):
         per_subset = g.groupby("subset")["regret"].mean() * 100
-        rows.append({"window": f"{w:.0%}", "weights exp(-excess / s), s": f"{2 * f:.1%}",
-                     "chosen (cells x subsets)": int(g["chosen"].sum()),
+        chosen = {f"chosen{'' if row == NESTED else ' (incl. 5 %)'} (cells x subsets)": int(g[f"chosen: {row}"].sum())
+                  for row in SELECTIONS}
+        rows.append({"window": f"{w:.0%}", "weights exp(-excess / s), s": f"{2 * f:.1%}", **chosen,
                      "mean inner LOO regret %": g["inner"].mean() * 100,
                      "mean LOO regret % (hindsight)": per_subset.mean()})
     return pd.DataFrame(rows)
@@ -379,7 +391,7 @@ def main(argv=None) -> int:
     sens = threshold_sensitivity(grid)
     frac = f"{args.fraction:.0%}"
     loo = table[(table["protocol"] == "LOO") & (table["runs per training cell"] == frac)].set_index("recommendation")
-    honest = loo.loc["lrplan joint, nested-CV knobs"]
+    honest, post_hoc = loo.loc[NESTED], loo.loc[NESTED_5] if NESTED_5 in loo.index else None
     goal = honest["mean regret %"] <= 0.10
     best = loo.sort_values("mean regret %").iloc[0]
     text = "\n".join([
@@ -399,9 +411,9 @@ def main(argv=None) -> int:
         "the joint fit with window {2, 3 %} x weighting {0.2, 0.4, 1 %} chosen for each held-out cell by "
         "leave-one-cell-out regret over the 16 other cells only (scored on their subsampled runs; ties to the "
         "default): a clean held-out number; not run on all runs (10x the cost); a 5 % window was planned too and "
-        "dropped for cost (its fits are ~10x slower) before any nested result was read. `near+joint (log-mean)` = geometric mean of the near and joint recommendations, "
+        "dropped for cost (its fits are ~10x slower) before any nested result was read; `joint, nested-CV knobs incl. 5 % window` adds it back after that result was read (post hoc, a separate row). `near+joint (log-mean)` = geometric mean of the near and joint recommendations, "
         "fixed before it was scored.", "",
-        md_table(table.fillna({"s.e. over repeats %": "-"})), "",
+        md_table(table.astype({"s.e. over repeats %": object}).fillna({"s.e. over repeats %": "-"})), "",
         *([f"The nested-CV row covers the first {honest['repeats']} of the {repeats} subsets (it costs ~10x a plain "
            "leave-one-cell-out; the count is what finished within the session's time budget, set by the clock, not "
            f"by the results); `lrplan joint, first {honest['repeats']} subsets` is the fixed-default joint fit on the "
@@ -411,6 +423,11 @@ def main(argv=None) -> int:
         f"+- {honest['s.e. over repeats %']:.3f} (s.e.) (worst cell {honest['worst regret %']:.3f} %). "
         f"Lowest {frac} LOO mean of any row: {best.name} {best['mean regret %']:.3f} % "
         f"+- {best['s.e. over repeats %']:.3f}.", "",
+        *([f"Post-hoc row (not the verdict): {NESTED_5} {post_hoc['mean regret %']:.3f} % "
+           f"+- {post_hoc['s.e. over repeats %']:.3f} (worst cell {post_hoc['worst regret %']:.3f} %). The 5 % window was "
+           "put back into the knob grid after the original nested row had been read (its fits had been dropped for "
+           "cost; the cost was threaded OpenBLAS, fixed in lrplan._blas), so this row is a second look, not a "
+           "pre-registered test.", ""] if post_hoc is not None else []),
         f"Nested-CV knob choices ({frac} subsets; the hindsight column averages each knob's LOO regret over all cells "
         "and subsets -- picking its minimum would be selection on the test cells, shown only for context):", "",
         md_table(knob_table(knobs)) if len(knobs) else "(not run)", "",
