@@ -1,5 +1,7 @@
 """Planner: objectives and gradients, constraints, family search, free-form optimum."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -266,3 +268,22 @@ def test_fit_window_refits_alone_give_a_band_that_contains_them():
     lr = p.baselines["cosine to 10%"].array()
     finals = [m.loss(lr, [23999])[0] for m in [point, *band.window]]
     assert p.predicted["cosine to 10%"]["band"] == [pytest.approx(min(finals)), pytest.approx(max(finals))]
+
+
+def test_planning_far_past_the_fitted_steps_without_window_refits_warns():
+    from lrplan.errors import LrplanWarning
+
+    mpl = dict(zip(("L0", "A", "alpha", "B", "C", "beta", "gamma"), MPL_PUBLISHED_PARAMS["100"]))
+    d = {"law": "mpl", "params": mpl, "peak_lr": 3e-4, "data": [{"run": "a", "last_step": 7999}, {"run": "b", "last_step": 5999}]}
+    point, _, band, info = load_objective(d)
+    assert info["fitted_steps"] == 8000
+    c = Constraints.build(steps=24000, peak=3e-4, warmup=2160)
+    with pytest.warns(LrplanWarning, match="plan for 24000 steps from curves fitted up to step 8000"):
+        plan_schedule(point, c, band_model=band, freeform=False, law_info=info)
+    windowed = {**d, "uncertainty": {"window": [{"drop": 0.1, "params": mpl}]}}
+    point, _, band, info = load_objective(windowed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LrplanWarning)
+        plan_schedule(point, c, band_model=band, freeform=False, law_info=info)               # refits: no warning
+        plan_schedule(point, Constraints.build(steps=12000, peak=3e-4, warmup=2160), freeform=False,
+                      law_info=load_objective(d)[3])                                           # 1.5x: no warning

@@ -84,12 +84,21 @@ def from_dict(d: dict, where: str = "<fit>") -> tuple[Objective, list[Objective]
             "bootstrap_fits": len(members)}
     if window:
         info["window_refits"] = [float(w.get("drop", float("nan"))) for w in unc["window"] if isinstance(w, dict)]
+    _add_fitted_steps(d, info)
     if "model_rel_sd" in unc:
         info["model_rel_sd"] = unc["model_rel_sd"]
     for k in ("source", "peak_lr", "name", "fitted_on"):
         if k in d:
             info[k] = d[k]
     return point, members, window, info
+
+
+def _add_fitted_steps(d: dict, info: dict) -> None:
+    """``info["fitted_steps"]``: one past the last step of the longest fitting curve (from the
+    artifact's ``data`` summaries), when the artifact records it."""
+    last = [r.get("last_step") for r in d.get("data") or [] if isinstance(r, dict)]
+    if last and all(isinstance(x, (int, float)) for x in last):
+        info["fitted_steps"] = int(max(last)) + 1
 
 
 def _auto(d: dict, where: str):
@@ -119,6 +128,7 @@ def _auto(d: dict, where: str):
     info["bootstrap_fits"] = n_boot
     if window:
         info["window_refits"] = len(window)
+    _add_fitted_steps(d, info)
     return Weighted(parts), band, window, info
 
 

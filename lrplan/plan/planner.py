@@ -104,6 +104,22 @@ def milestones(lr: np.ndarray) -> dict:
     return out
 
 
+#: plans longer than this multiple of the fitted steps warn when the fit has no window refits
+EXTRAPOLATION_WARN = 1.5
+
+
+def _warn_extrapolation(steps: int, info: dict) -> None:
+    fitted = info.get("fitted_steps")
+    if fitted and steps > EXTRAPOLATION_WARN * fitted and not info.get("window_refits"):
+        import warnings
+
+        from lrplan.errors import LrplanWarning
+
+        warnings.warn(f"plan for {steps} steps from curves fitted up to step {fitted}: the bands cover the fit's "
+                      "parameter noise only; refit with `lrplan fit --window-refits 0.1,0.2,0.3` to include the "
+                      "extrapolation error (see docs/planner.md)", LrplanWarning, stacklevel=3)
+
+
 def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool = True, families: bool = True,
                   band_model: Ensemble | None = None, level: float = 0.9, resolution: int = DEFAULT_RESOLUTION,
                   maxiter: int = 400, progress=None, law_info: dict | None = None, ftol: float | None = None) -> Plan:
@@ -140,6 +156,7 @@ def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool
     else:
         sched, obj, method = cands[0].schedule, cands[0].objective, "family"
     seconds = time.perf_counter() - t0
+    _warn_extrapolation(c.steps, law_info or {})
     base = baselines(c)
     named = {"plan": sched}
     if cands:
