@@ -31,10 +31,9 @@ def _schedule_pairs(items: list[str] | None) -> dict[str, str]:
 
 def _load_curves(files: list[Path], fmt: str | None = None, mapping: list[str] | None = None,
                  split: str | None = None):
-    from lrplan.cli.curves_cmds import parse_map
-    from lrplan.loaders import load_many
+    from lrplan.cli.curves_cmds import _load
 
-    return load_many(files, format=fmt, columns=parse_map(mapping), split=split)
+    return _load(files, fmt, mapping, None, split)
 
 
 def _fit_schedules(curves, lr_file: Optional[Path], schedule: list[str] | None) -> dict:
