@@ -257,3 +257,16 @@ def test_auto_members_carry_their_window_refits():
         law = AutoLaw(members=("momentum", "mpl"), window_refits=(0.2,)).fit(synthetic(mpl_truth, noise=5e-4))
     assert all(len(m.window_) == 1 for m in law.members_)
     assert all(len(m["uncertainty"]["window"]) == 1 for m in law.to_dict()["members"])
+
+
+def test_window_refits_leave_out_runs_too_short_for_the_window_and_say_so():
+    frames, meta = [], {}
+    for run, spec, steps in (("sparse", "constant:peak=3e-4,warmup=10,steps=1000", np.array([20, 30, 40, 50, 999])),
+                             ("dense", "cosine:peak=3e-4,warmup=10,steps=1000", np.arange(20, 1000, 20))):
+        frames.append(pd.DataFrame({"run": run, "step": steps, "loss": 3 + 2 * (steps + 1.0) ** -0.3}))
+        meta[run] = RunMeta(run=run, schedule=spec)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        law = MomentumLaw(lam=0.999, window_refits=(0.5,)).fit(Curves.from_frame(pd.concat(frames), meta=meta))
+    assert [w["drop"] for w in law.window_] == [0.5]
+    assert any("leaves out run(s) sparse (fewer than 5 points left)" in w for w in law.report_["warnings"])

@@ -36,7 +36,7 @@ import numpy as np
 
 from lrplan import fitting
 from lrplan.errors import FitError, LrplanError
-from lrplan.laws.data import CurveData, find_spikes, resolve
+from lrplan.laws.data import MIN_POINTS, CurveData, find_spikes, resolve
 
 #: artifact format version written by :meth:`Law.to_dict`
 FORMAT_VERSION = 1
@@ -172,7 +172,12 @@ class Law:
     def _window_refits(self, data, peak) -> list[dict[str, Any]]:
         out = []
         for f in self.window_refits:
-            sub = [window_tail(d, f) for d in data]
+            tails = [window_tail(d, f) for d in data]
+            sub = [t for t in tails if t.steps.size >= MIN_POINTS]
+            if len(sub) < len(tails):
+                short = ", ".join(t.run for t in tails if t.steps.size < MIN_POINTS)
+                self.report_["warnings"].append(f"window refit dropping the first {f:g} of each curve leaves out "
+                                                f"run(s) {short} (fewer than {MIN_POINTS} points left)")
             if sum(d.steps.size for d in sub) < len(self._params(sub)) + 2:
                 self.report_["warnings"].append(f"window refit dropping the first {f:g} of each curve skipped: too few points left")
                 continue
