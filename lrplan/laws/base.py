@@ -166,7 +166,9 @@ class Law:
         self.data_ = [d.summary() for d in data]
         self.boot_ = self._bootstrap(data, peak, feats) if self.n_boot > 0 else []
         self.loo_ = self._leave_one_out(data, peak, feats) if self.loo and len(data) > 1 else []
+        n_warn = len(self.report_["warnings"])
         self.window_ = self._window_refits(data, peak)
+        fitting.warn_all(self.report_["warnings"][n_warn:])
         return self
 
     def _window_refits(self, data, peak) -> list[dict[str, Any]]:
