@@ -358,3 +358,12 @@ def test_joint_fit_solves_with_one_blas_thread_and_restores_the_caller_setting(s
         joint.fit_joint(small_grid, ("N", "D"), ("D",))
         after = {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
     assert seen == [{1}] and after == {2}
+
+
+def test_joint_fit_stopped_by_the_evaluation_cap_says_so(small_grid, monkeypatch):
+    import lrplan.hparams.joint as joint
+
+    monkeypatch.setattr(joint, "MAX_NFEV", 3)
+    with pytest.warns(LrplanWarning, match="joint model: the fit stopped after 3 evaluations without converging"):
+        jf = joint.fit_joint(small_grid, ("N", "D"), ("D",))
+    assert not jf.converged and jf.nfev == 3

@@ -15,13 +15,14 @@ at the optimum (``floors``) for a loss law fitted afterwards if wanted.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from lrplan._blas import one_blas_thread
-from lrplan.errors import FitError
+from lrplan.errors import FitError, LrplanWarning
 from lrplan.fitting import Param
 from lrplan.fitting import fit as robust_fit
 from lrplan.hparams.optimum import focus_weights
@@ -113,6 +114,9 @@ def fit_joint(grid: pd.DataFrame, lr_terms, batch_terms, window: float = 0.03, s
     with one_blas_thread():  # a dense SVD per iteration: threaded OpenBLAS is 10-100x slower here (lrplan._blas)
         res = robust_fit(model, params, 1 + rel, loss="huber", delta=1e-3, log=False, weights=weights,
                          max_nfev=MAX_NFEV, label="joint model")
+    if not res.success:
+        warnings.warn(LrplanWarning(f"joint model: the fit stopped after {res.nfev} evaluations without converging "
+                                    f"({res.message}); the law may be off"), stacklevel=2)
     a, b, c, L, w = unpack(res.theta)
 
     def to_law(coef, terms):
