@@ -30,6 +30,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from lrplan._blas import one_blas_thread
 from lrplan.errors import FitError, LrplanWarning
 
 
@@ -169,7 +170,9 @@ def fit(model: Callable, params: Sequence[Param], y, starts: Sequence[Sequence[f
         eps = 1e-9 * np.maximum(1.0, np.abs(z0))
         z0 = np.clip(z0, zlo + eps, zhi - eps)
         try:
-            with np.errstate(all="ignore"):
+            # least_squares takes a dense SVD of the Jacobian per iteration: threaded OpenBLAS is
+            # 3-100x slower on these small problems when the cores are busy (lrplan._blas)
+            with np.errstate(all="ignore"), one_blas_thread():
                 res = least_squares(fun, z0, jac=jac if has_jac else "2-point", bounds=(zlo, zhi),
                                     loss="huber" if loss == "huber" else "linear", f_scale=delta,
                                     max_nfev=max_nfev, xtol=xtol, ftol=ftol, gtol=1e-12, x_scale="jac")

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lrplan._blas import one_blas_thread
 from lrplan.errors import FitError, LrplanWarning
 from lrplan.fitting import Param
 from lrplan.fitting import fit as robust_fit
@@ -111,9 +110,8 @@ def fit_joint(grid: pd.DataFrame, lr_terms, batch_terms, window: float = 0.03, s
               + [Param("l11", L0[0, 0], 1e-4, 1e2, log=True), Param("l21", L0[1, 0], -1e2, 1e2),
                  Param("l22", L0[1, 1], 1e-4, 1e2, log=True), Param("w", 0.0, -wmax, wmax)])
     weights = focus_weights(rel, focus, len(params))
-    with one_blas_thread():  # a dense SVD per iteration: threaded OpenBLAS is 10-100x slower here (lrplan._blas)
-        res = robust_fit(model, params, 1 + rel, loss="huber", delta=1e-3, log=False, weights=weights,
-                         max_nfev=MAX_NFEV, label="joint model")
+    res = robust_fit(model, params, 1 + rel, loss="huber", delta=1e-3, log=False, weights=weights,
+                     max_nfev=MAX_NFEV, label="joint model")  # one BLAS thread per solve (lrplan.fitting)
     if not res.success:
         warnings.warn(LrplanWarning(f"joint model: the fit stopped after {res.nfev} evaluations without converging "
                                     f"({res.message}); the law may be off"), stacklevel=2)
