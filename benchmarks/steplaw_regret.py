@@ -438,7 +438,7 @@ def main(argv=None) -> int:
         md_table(sens), "",
         f"Wall time of this invocation {time.time() - t0:.0f} s with {args.workers} worker(s); "
         f"{_GRIDS.get('cached', (0, 0))[0]} of {_GRIDS.get('cached', (0, 0))[1]} leave-out tasks read from the cache "
-        f"({args.cache or 'none'}).",
+        f"({_GRIDS.get('cache') or 'none'}).",
     ])
     print(text)
     if not args.smoke:
