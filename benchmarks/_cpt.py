@@ -86,8 +86,9 @@ def run_all(configs, workers: int = 2) -> list[Path]:
     return outs
 
 
-def parse_args(doc: str, argv, seeds: int = 1, workers: bool = True, short: bool = False):
-    """The common command line: ``--smoke``, ``--seeds N``, ``--workers K`` (and ``--short``)."""
+def parse_args(doc: str, argv, seeds: int = 1, workers: bool = True, short: bool = False, first_seed: bool = False):
+    """The common command line: ``--smoke``, ``--seeds N``, ``--workers K`` (and ``--short``,
+    ``--first-seed K``: seeds K .. K + N - 1)."""
     import argparse
 
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
@@ -97,14 +98,17 @@ def parse_args(doc: str, argv, seeds: int = 1, workers: bool = True, short: bool
         ap.add_argument("--workers", type=int, default=2)
     if short:
         ap.add_argument("--short", action="store_true", help="the shared 300 + 300-step setting instead of the longer one")
+    if first_seed:
+        ap.add_argument("--first-seed", type=int, default=0, help="first seed (seeds K .. K + N - 1); non-zero = a replication section")
     return ap.parse_args(argv)
 
 
-def publish(name: str, lines: list[str]) -> None:
-    """Write section ``name`` of benchmarks/RESULTS.md and print it."""
+def publish(name: str, lines: list[str], script: str | None = None, flags: str = "") -> None:
+    """Write section ``name`` of benchmarks/RESULTS.md (made by ``benchmarks/<script or name>.py
+    <flags>``) and print it."""
     from _results import write_section
 
-    write_section(name, "\n".join(lines), command=f"nice -n 10 python benchmarks/{name}.py")
+    write_section(name, "\n".join(lines), command=f"nice -n 10 python benchmarks/{script or name}.py{flags}")
     print("\n".join(lines))
 
 

@@ -17,8 +17,13 @@ phase and over the whole curve, and the relative error of the final loss, for th
 the lrplan options of :data:`VARIANTS`.
 Pass bars (issue 5): held-out R2 >= 0.98 and final-loss error <= 1 % for both domains, 3 seeds.
 
+``--first-seed 3`` (section ``cpt_predict_seeds345``) is a replication with three new seeds, announced
+(committed) before any of its runs was trained: the same setting, the same committed round-1
+selection rule re-applied to those seeds' fit runs, the same bars.
+
     nice -n 10 python benchmarks/cpt_predict.py            # full (9 runs of 600 + 600 steps)
     nice -n 10 python benchmarks/cpt_predict.py --short    # the shared 300 + 300 setting (2 x 32 val sequences)
+    nice -n 10 python benchmarks/cpt_predict.py --first-seed 3   # replication with seeds 3, 4, 5
     python benchmarks/cpt_predict.py --smoke               # seconds, synthetic corpora, no RESULTS.md
 """
 
@@ -144,11 +149,11 @@ def select(rows: list[dict], candidates=None) -> dict:
 
 
 def main(argv=None) -> dict:
-    args = parse_args(__doc__, argv, seeds=3, short=True)
+    args = parse_args(__doc__, argv, seeds=3, short=True, first_seed=True)
     from lrplan.forgetting import CPTLaw
     from lrplan.forgetting.runs import from_trainer_run
 
-    seeds = range(1 if args.smoke else args.seeds)
+    seeds = range(args.first_seed, args.first_seed + (1 if args.smoke else args.seeds))
     long = None if args.short else LONG
     cfgs = [c for n in CPT for c in configs(args.smoke, seeds, names=(n,), long=long)]
     t0 = time.time()
@@ -188,7 +193,12 @@ def main(argv=None) -> dict:
     result["seed_mean_err"] = mean_err
     if args.smoke:
         return result
-    lines = ["## Continual pre-training law: fit two continual schedules, predict a third", "",
+    replication = args.first_seed != 0
+    lines = ["## Continual pre-training law: fit two continual schedules, predict a third"
+             + (f", replication with seeds {', '.join(map(str, seeds))}" if replication else ""), "",
+             *([f"Replication announced (committed) before any of its runs was trained: new seeds {list(seeds)}, the same "
+                "setting, variants and bars; the verdict is round 1 (the committed selection rule re-applied to these "
+                "seeds' fit runs).", ""] if replication else []),
              f"Built-in trainer, `nano` (0.11M params), batch 16 x 64 bytes, CPU. Pre-training {pt_steps} steps on the Python "
              f"stdlib (WSD 3e-3, 20 % cooldown to 3e-4), then {cpt_steps} steps on English prose (Fictional Knowledge passages). "
              "Fit: re-warm cosine to 3e-3 and to 1e-3; held out: re-warm WSD to 2e-3 with 30 % cooldown. Validation "
@@ -261,7 +271,8 @@ def main(argv=None) -> dict:
                   f"seed {s}: {loaded[HELD, s, 'pt'].loss[-1]:.3f} vs "
                   f"{loaded['rewarm3', s, 'pt'].loss[-1]:.3f}" for s in seeds) + "."]
     lines += ["", f"Training wall time {train_s / 60:.1f} min (cached runs are reused)."]
-    publish("cpt_predict", lines)
+    suffix = f"_seeds{''.join(map(str, seeds))}" if replication else ""
+    publish("cpt_predict" + suffix, lines, script="cpt_predict", flags=f" --first-seed {args.first_seed}" if replication else "")
     return result
 
 

@@ -135,3 +135,8 @@ def test_cpt_replay_new_smoke_scores_predictions_made_before_training(bench):
     res = mod.main(["--smoke"])
     assert set(res["measured"]) == {0.025, 0.1} and res["measured"][0.025].shape == (1,)
     assert set(res["verdict"]) == {"exp"} and len(res["verdict"]["exp"]) == 2
+
+
+def test_cpt_predict_replication_trains_and_scores_the_new_seeds(bench):
+    res = bench("cpt_predict").main(["--smoke", "--first-seed", "3"])
+    assert {r["seed"] for r in res["rows"]} == {3}
