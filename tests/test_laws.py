@@ -257,6 +257,13 @@ def test_auto_members_carry_their_window_refits():
         law = AutoLaw(members=("momentum", "mpl"), window_refits=(0.2,)).fit(synthetic(mpl_truth, noise=5e-4))
     assert all(len(m.window_) == 1 for m in law.members_)
     assert all(len(m["uncertainty"]["window"]) == 1 for m in law.to_dict()["members"])
+    back = Law.from_dict(json.loads(json.dumps(law.to_dict())))   # a loaded auto law saves again
+    assert all(len(m["uncertainty"]["window"]) == 1 for m in back.to_dict()["members"])
+
+
+def test_laws_built_without_fitting_save_with_empty_refit_records():
+    assert published("100").to_dict()["uncertainty"]["window"] == []
+    assert load_fit("mpl-100m-auto").to_dict()["uncertainty"]["window"] == []
 
 
 def test_window_refits_leave_out_runs_too_short_for_the_window_and_say_so():

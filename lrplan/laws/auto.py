@@ -113,6 +113,5 @@ class AutoLaw(Law):
         law.scores_ = d.get("loo_PredE", {})
         law.peak_ = float(d["peak_lr"])
         law.params_ = dict(d.get("params", {}))
-        law.report_, law.data_ = d.get("fit", {}), d.get("data", [])
-        law.boot_, law.loo_ = [], []
+        law.report_, law.data_ = d.get("fit", {}), d.get("data", [])  # its refit records stay empty: the members carry theirs
         return law

@@ -106,6 +106,10 @@ class Law:
         self.loss = loss
         self.delta = float(delta)
         self.window_refits = check_window_refits(window_refits)
+        #: refit records (bootstrap, leave-one-out, fit-window): empty until fitted or loaded
+        self.boot_: list = []
+        self.loo_: list = []
+        self.window_: list = []
 
     # ---- subclass hooks --------------------------------------------------------------------
     def options(self) -> dict[str, Any]:
@@ -271,7 +275,7 @@ class Law:
             sd = np.std(sims / pred, axis=0, ddof=1) if len(sims) > 1 else np.zeros_like(pred)
         tot = np.sqrt(sd ** 2 + self.model_rel_sd() ** 2)
         lo, hi = pred * (1 - z * tot), pred * (1 + z * tot)
-        for w in getattr(self, "window_", []):
+        for w in self.window_:
             pw = self._eval(self._to_norm(w["params"], self.peak_), feats)[0]
             lo, hi = np.minimum(lo, pw), np.maximum(hi, pw)
         return pred, lo, hi
