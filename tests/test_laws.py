@@ -277,3 +277,14 @@ def test_window_refits_leave_out_runs_too_short_for_the_window_and_say_so():
         law = MomentumLaw(lam=0.999, window_refits=(0.5,)).fit(Curves.from_frame(pd.concat(frames), meta=meta))
     assert [w["drop"] for w in law.window_] == [0.5]
     assert any("leaves out run(s) sparse (fewer than 5 points left)" in w for w in law.report_["warnings"])
+
+
+def test_a_window_that_leaves_no_run_is_skipped_with_a_warning():
+    steps = np.array([20, 30, 40, 50, 60, 999])
+    frames = [pd.DataFrame({"run": run, "step": steps, "loss": 3 + 2 * (steps + 1.0) ** -0.3}) for run in ("a", "b")]
+    meta = {run: RunMeta(run=run, schedule="constant:peak=3e-4,warmup=10,steps=1000") for run in ("a", "b")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        law = MomentumLaw(lam=0.999, window_refits=(0.5,)).fit(Curves.from_frame(pd.concat(frames), meta=meta))
+    assert law.window_ == []
+    assert any("skipped: too few points left" in w for w in law.report_["warnings"])

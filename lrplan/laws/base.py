@@ -184,7 +184,7 @@ class Law:
                 short = ", ".join(t.run for t in tails if t.steps.size < MIN_POINTS)
                 self.report_["warnings"].append(f"window refit dropping the first {f:g} of each curve leaves out "
                                                 f"run(s) {short} (fewer than {MIN_POINTS} points left)")
-            if sum(d.steps.size for d in sub) < len(self._params(sub)) + 2:
+            if not sub or sum(d.steps.size for d in sub) < len(self._params(sub)) + 2:
                 self.report_["warnings"].append(f"window refit dropping the first {f:g} of each curve skipped: too few points left")
                 continue
             try:
