@@ -122,14 +122,17 @@ def _auto(d: dict, where: str):
         info["peak_lr"] = info["peak_lr"] or minfo.get("peak_lr")
     if not parts:
         raise LoadError(f"{where}: auto fit without members of positive weight")
-    n_boot = min(len(b) for b in boots)
-    band = [Weighted([(w, b[i]) for (w, _), b in zip(parts, boots)]) for i in range(n_boot)]
-    window = [Weighted([(w, b[i]) for (w, _), b in zip(parts, windows)]) for i in range(min(len(b) for b in windows))]
-    info["bootstrap_fits"] = n_boot
+    band, window = _paired(parts, boots), _paired(parts, windows)
+    info["bootstrap_fits"] = len(band)
     if window:
         info["window_refits"] = len(window)
     _add_fitted_steps(d, info)
     return Weighted(parts), band, window, info
+
+
+def _paired(parts: list, refits: list[list[Objective]]) -> list[Objective]:
+    """The weighted means of every member's i-th refit, for each i the member with the fewest refits has."""
+    return [Weighted([(w, r[i]) for (w, _), r in zip(parts, refits)]) for i in range(min(len(r) for r in refits))]
 
 
 def load_objective(fit, robust: str | None = None, z: float = 1.645) -> tuple[Objective, Objective, Ensemble | None, dict]:
