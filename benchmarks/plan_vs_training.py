@@ -172,10 +172,9 @@ def run(s, smoke, workers, law_name="mpl", predict_only=False):
 
 def bootstrap_bands(band, plans, schedules, t2, level=0.9):
     """The bootstrap-only 90 % bands (without the window refits) of every final loss and gain."""
-    q = (1.0 - level) / 2.0
     last = [t2 - 1]
     vals = {name: np.array([m.loss(sch.array(), last)[0] for m in band.members]) for name, sch in schedules.items()}
-    iv = lambda v: [float(np.quantile(v, q)), float(np.quantile(v, 1.0 - q))]  # noqa: E731
+    iv = lambda v: [float(x) for x in band.interval(v, [], level)]  # noqa: E731
     out = {"final": {name: iv(v) for name, v in vals.items()}, "gain": {}}
     for pname, plan in plans.items():
         for name in plan.baselines:
