@@ -26,16 +26,50 @@ from lrplan.laws.mpl import published  # noqa: E402
 LAWS = ("power", "bound", "momentum", "mpl", "auto")
 
 
+#: fit-window refits of every fitted law (fractions of each TRAIN curve dropped from its start)
+WINDOW = (0.1, 0.2, 0.3)
+
+
+def _without_window(law):
+    """``law``'s refit records with the window refits set aside (for the bootstrap + LOO band)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def ctx():
+        parts = [law, *getattr(law, "members_", [])]
+        saved = [p.window_ for p in parts]
+        for p in parts:
+            p.window_ = []
+        try:
+            yield law
+        finally:
+            for p, w in zip(parts, saved):
+                p.window_ = w
+    return ctx()
+
+
 def evaluate(law, curves, level=0.9):
-    per, cov = {}, []
+    per, cov, width, cov0, width0 = {}, [], [], [], []
+    has_band = bool(law.boot_) or law.model_rel_sd() > 0
     for run in MPL_TEST:
         c = curves.curve(run)
         lr = mpl_schedule(run).array()
-        p, lo, hi = law.predict_band(lr, c["step"].to_numpy(), level=level)
+        steps = c["step"].to_numpy()
+        p, lo, hi = law.predict_band(lr, steps, level=level)
         per[run] = curve_metrics(c["loss"], p)
         cov.append(coverage(c["loss"], lo, hi))
+        width.append(float(np.mean((hi - lo) / p)))
+        with _without_window(law):
+            _, lo0, hi0 = law.predict_band(lr, steps, level=level)
+        cov0.append(coverage(c["loss"], lo0, hi0))
+        width0.append(float(np.mean((hi0 - lo0) / p)))
     out = average(per)
-    out["Cov90"] = float(np.mean(cov)) if getattr(law, "boot_", None) or law.model_rel_sd() > 0 else float("nan")
+    nan = float("nan")
+    out["Cov90"] = float(np.mean(cov0)) if has_band else nan
+    out["W90"] = float(np.mean(width0)) if has_band else nan
+    windowed = bool(getattr(law, "window_", None)) or any(m.window_ for m in getattr(law, "members_", []))
+    out["Cov90w"] = float(np.mean(cov)) if windowed else nan
+    out["W90w"] = float(np.mean(width)) if windowed else nan
     return out, per
 
 
@@ -50,7 +84,8 @@ def run(sizes, laws, n_boot, smoke=False):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 t0 = time.perf_counter()
-                law = make_law(name, n_boot=n_boot, **({} if name == "auto" else {"loo": True})).fit(curves, runs=MPL_TRAIN)
+                law = make_law(name, n_boot=n_boot, window_refits=() if smoke else WINDOW,
+                               **({} if name == "auto" else {"loo": True})).fit(curves, runs=MPL_TRAIN)
                 dt = time.perf_counter() - t0
             m, per = evaluate(law, curves)
             rows.append((size, name, m, dt))
@@ -65,14 +100,20 @@ def markdown(rows, ratio_rows, detail, n_boot):
     out = ["## MPL benchmark accuracy (fit on 3 TRAIN curves, predict 6 TEST curves)", "",
            "Metrics on raw loss at the logged steps, averaged over the 6 TEST curves (lower is better except R2). "
            f"FinalE = relative error at the last logged step. Cov90 = fraction of TEST points inside the 90 % band "
-           f"(bootstrap {n_boot} refits + leave-one-curve-out model error). Fit time includes the bootstrap and "
-           "leave-one-curve-out refits (the point fit alone is timed in law_speed).", "",
-           "| size | law | R2 | MAE | RMSE | PredE | WorstE | FinalE | Cov90 | fit time (s) |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+           f"(bootstrap {n_boot} refits + leave-one-curve-out model error); W90 = its mean width relative to the "
+           f"prediction. `+window` = the same band widened to contain the fit-window refits (the law refitted with "
+           f"the first {', '.join(f'{100 * f:.0f}' for f in WINDOW)} % of each TRAIN curve dropped; added to this "
+           "benchmark after the feature was built on the planner check, first run here as an independent check). "
+           "Fit time includes the bootstrap, leave-one-curve-out and window refits (the point fit alone is timed in "
+           "law_speed).", "",
+           "| size | law | R2 | MAE | RMSE | PredE | WorstE | FinalE | Cov90 | W90 % | Cov90 +window | W90 % +window | fit time (s) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    num = lambda v, f: "-" if not np.isfinite(v) else format(v, f)  # noqa: E731
     for size, name, m, dt in rows:
         t = "-" if not np.isfinite(dt) else f"{dt:.1f}"
         out.append(f"| {size}M | {name} | {m['R2']:.4f} | {m['MAE']:.5f} | {m['RMSE']:.5f} | {m['PredE']:.5f} | "
-                   f"{m['WorstE']:.5f} | {m['FinalE']:.5f} | {'-' if not np.isfinite(m['Cov90']) else format(m['Cov90'], '.2f')} | {t} |")
+                   f"{m['WorstE']:.5f} | {m['FinalE']:.5f} | {num(m['Cov90'], '.2f')} | {num(100 * m['W90'], '.2f')} | "
+                   f"{num(m['Cov90w'], '.2f')} | {num(100 * m['W90w'], '.2f')} | {t} |")
     out += ["", "### `auto` vs the published multi-power law", "",
             "Goal: PredE ratio <= 0.9 and WorstE <= published at every size.", "",
             "| size | PredE ratio (auto / published) | WorstE auto | WorstE published | goal met | weights |",
