@@ -35,7 +35,9 @@ results showed the bootstrap band missing the gain over cosine (it covers parame
 error of extrapolating 3x past the fitting horizon): for those sections the widened band is post
 hoc. ``--t1 1500`` is the replication that judges it: its protocol and its predictions (from the
 fitting runs only) were committed in ``benchmarks/preregistered/plan_vs_training_t1500.json``
-(written by ``--predict-only``) before any of its T2 = 4500 runs was trained.
+(written by ``--predict-only``) before any of its T2 = 4500 runs was trained. ``--t1 2000`` is a
+second such replication (``benchmarks/preregistered/plan_vs_training_t2000.json``, committed after
+the T1 = 1500 result and before any T2 = 6000 run was trained).
 
     nice -n 10 python benchmarks/plan_vs_training.py           # full (~30 min on 2 shared cores)
     nice -n 10 python benchmarks/plan_vs_training.py --t1 200  # the short-horizon version
