@@ -287,3 +287,22 @@ def test_planning_far_past_the_fitted_steps_without_window_refits_warns():
         plan_schedule(point, c, band_model=band, freeform=False, law_info=info)               # refits: no warning
         plan_schedule(point, Constraints.build(steps=12000, peak=3e-4, warmup=2160), freeform=False,
                       law_info=load_objective(d)[3])                                           # 1.5x: no warning
+
+
+def test_auto_fit_window_refits_are_paired_by_fraction():
+    from lrplan.plan.objectives import Weighted
+
+    mpl = dict(zip(("L0", "A", "alpha", "B", "C", "beta", "gamma"), MPL_PUBLISHED_PARAMS["100"]))
+    mom = {"L0": 2.42, "A": 0.6 * 3e-4 ** 0.5, "alpha": 0.5, "C": 0.56 / 3e-4, "lam": 0.999}
+    # the mpl member's 0.2 refit failed: only 0.1 and 0.3 are common, and they pair by fraction
+    members = [{"law": "mpl", "params": mpl, "uncertainty": {"window": [
+                    {"drop": 0.1, "params": {**mpl, "B": mpl["B"] * 0.9}}, {"drop": 0.3, "params": {**mpl, "B": mpl["B"] * 1.1}}]}},
+               {"law": "momentum", "params": mom, "uncertainty": {"window": [
+                    {"drop": f, "params": {**mom, "C": mom["C"] * k}} for f, k in ((0.1, 0.8), (0.2, 1.0), (0.3, 1.25))]}}]
+    d = {"law": "auto", "peak_lr": 3e-4, "weights": {"mpl": 0.5, "momentum": 0.5}, "members": members}
+    point, _, band, info = load_objective(d)
+    assert info["window_refits"] == [0.1, 0.3] and len(band.window) == 2
+    lr = mpl_schedule("wsd_20000_24000").array()
+    at_03 = Weighted([(0.5, MPL(*(mpl[k] * (1.1 if k == "B" else 1) for k in ("L0", "A", "alpha", "B", "C", "beta", "gamma")))),
+                      (0.5, Momentum(mom["L0"], mom["A"], mom["alpha"], mom["C"] * 1.25, lam=0.999))])
+    np.testing.assert_allclose(band.window[1].loss(lr, [23999]), at_03.loss(lr, [23999]), rtol=1e-12)

@@ -107,7 +107,9 @@ def _auto(d: dict, where: str):
     Bands: the i-th bootstrap member of the ensemble is the same weighted mean of every member
     law's i-th bootstrap refit (the refits of different laws are independent draws, so pairing
     them by index is as good as any pairing); there are as many as the member with the fewest
-    refits has, and none if one member has no refits. Fit-window refits are paired the same way."""
+    refits has, and none if one member has no refits. Fit-window refits are paired by their
+    fraction (the ensemble's refit at fraction f is the weighted mean of every member's refit at f,
+    for the fractions every member has)."""
     weights = d.get("weights") or {}
     parts, boots, windows, info = [], [], [], {"law": "auto", "members": {}, "bootstrap_fits": 0, "peak_lr": d.get("peak_lr")}
     for m in d.get("members") or []:
@@ -117,15 +119,17 @@ def _auto(d: dict, where: str):
         obj, members, window, minfo = from_dict(m, f"{where} member {m.get('law')!r}")
         parts.append((w, obj))
         boots.append(members)
-        windows.append(window)
+        windows.append(dict(zip(minfo.get("window_refits", []), window)))
         info["members"][minfo["law"]] = {"weight": w, "params": minfo["params"]}
         info["peak_lr"] = info["peak_lr"] or minfo.get("peak_lr")
     if not parts:
         raise LoadError(f"{where}: auto fit without members of positive weight")
-    band, window = _paired(parts, boots), _paired(parts, windows)
+    band = _paired(parts, boots)
+    common = [f for f in windows[0] if all(f in w for w in windows)]
+    window = _paired(parts, [[w[f] for f in common] for w in windows])
     info["bootstrap_fits"] = len(band)
     if window:
-        info["window_refits"] = len(window)
+        info["window_refits"] = common
     _add_fitted_steps(d, info)
     return Weighted(parts), band, window, info
 
