@@ -30,24 +30,6 @@ LAWS = ("power", "bound", "momentum", "mpl", "auto")
 WINDOW = (0.1, 0.2, 0.3)
 
 
-def _without_window(law):
-    """``law``'s refit records with the window refits set aside (for the bootstrap + LOO band)."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def ctx():
-        parts = [law, *getattr(law, "members_", [])]
-        saved = [p.window_ for p in parts]
-        for p in parts:
-            p.window_ = []
-        try:
-            yield law
-        finally:
-            for p, w in zip(parts, saved):
-                p.window_ = w
-    return ctx()
-
-
 def evaluate(law, curves, level=0.9):
     per, cov, width, cov0, width0 = {}, [], [], [], []
     has_band = bool(law.boot_) or law.model_rel_sd() > 0
@@ -59,15 +41,14 @@ def evaluate(law, curves, level=0.9):
         per[run] = curve_metrics(c["loss"], p)
         cov.append(coverage(c["loss"], lo, hi))
         width.append(float(np.mean((hi - lo) / p)))
-        with _without_window(law):
-            _, lo0, hi0 = law.predict_band(lr, steps, level=level)
+        _, lo0, hi0 = law.predict_band(lr, steps, level=level, window=False)
         cov0.append(coverage(c["loss"], lo0, hi0))
         width0.append(float(np.mean((hi0 - lo0) / p)))
     out = average(per)
     nan = float("nan")
     out["Cov90"] = float(np.mean(cov0)) if has_band else nan
     out["W90"] = float(np.mean(width0)) if has_band else nan
-    windowed = bool(getattr(law, "window_", None)) or any(m.window_ for m in getattr(law, "members_", []))
+    windowed = bool(law.window_) or any(m.window_ for m in getattr(law, "members_", []))
     out["Cov90w"] = float(np.mean(cov)) if windowed else nan
     out["W90w"] = float(np.mean(width)) if windowed else nan
     return out, per

@@ -232,6 +232,7 @@ def test_window_refits_widen_the_band_when_the_fit_depends_on_the_window():
     p0, lo0, hi0 = plain.predict_band(lr, steps)
     p, lo, hi = windowed.predict_band(lr, steps)
     assert p == pytest.approx(p0) and lo <= lo0 and hi >= hi0
+    np.testing.assert_allclose(windowed.predict_band(lr, steps, window=False), (p0, lo0, hi0), rtol=1e-12)
     preds = [MultiPowerLaw.from_dict({**windowed.to_dict(), "params": w["params"]}).predict(lr, steps)[0] for w in windowed.window_]
     assert lo[0] <= min(preds) and hi[0] >= max(preds)
     # the transient biases the fit; the bootstrap band misses the truth 3x past the fitting horizon,

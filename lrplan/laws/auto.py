@@ -76,17 +76,16 @@ class AutoLaw(Law):
         self.params_ = {f"weight_{k}": v for k, v in self.weights_.items()}
         self.report_ = {"loo_PredE": self.scores_, "weights": self.weights_, "warnings": errors}
         self.data_ = fitted[0].data_
-        self.boot_, self.loo_, self.window_ = [], [], []  # the members carry their own
         return self
 
     def predict(self, lr, steps=None):
         self._check_fitted()
         return sum(self.weights_[m.name] * m.predict(lr, steps) for m in self.members_ if self.weights_[m.name] > 0)
 
-    def predict_band(self, lr, steps=None, level=0.9):
+    def predict_band(self, lr, steps=None, level=0.9, window=True):
         self._check_fitted()
         z = _z(level)
-        parts = [(self.weights_[m.name], m.predict_band(lr, steps, level)) for m in self.members_ if self.weights_[m.name] > 0]
+        parts = [(self.weights_[m.name], m.predict_band(lr, steps, level, window)) for m in self.members_ if self.weights_[m.name] > 0]
         pred = sum(w * p for w, (p, _, _) in parts)
         var = sum(w * (((hi - lo) / (2 * z)) ** 2 + (p - pred) ** 2) for w, (p, lo, hi) in parts)
         sd = np.sqrt(var)

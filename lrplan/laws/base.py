@@ -262,8 +262,9 @@ class Law:
         loo = getattr(self, "loo_", [])
         return float(np.sqrt(np.mean([r["rel_rms"] ** 2 for r in loo]))) if loo else 0.0
 
-    def predict_band(self, lr, steps=None, level: float = 0.9):
-        """``(loss, lo, hi)``: prediction and a ``level`` band (see the module docstring)."""
+    def predict_band(self, lr, steps=None, level: float = 0.9, window: bool = True):
+        """``(loss, lo, hi)``: prediction and a ``level`` band (see the module docstring);
+        ``window=False`` leaves the fit-window refits out (bootstrap and leave-one-out only)."""
         self._check_fitted()
         z = _z(level)
         lr, steps = self._lr_steps(lr, steps)
@@ -271,14 +272,18 @@ class Law:
         pred = self._eval(self.theta_, feats)[0]
         sd = np.zeros_like(pred)
         if getattr(self, "boot_", None):
-            sims = np.array([self._eval(self._to_norm(p, self.peak_), feats)[0] for p in self.boot_])
+            sims = np.array([self._eval_params(p, feats) for p in self.boot_])
             sd = np.std(sims / pred, axis=0, ddof=1) if len(sims) > 1 else np.zeros_like(pred)
         tot = np.sqrt(sd ** 2 + self.model_rel_sd() ** 2)
         lo, hi = pred * (1 - z * tot), pred * (1 + z * tot)
-        for w in self.window_:
-            pw = self._eval(self._to_norm(w["params"], self.peak_), feats)[0]
+        for w in self.window_ if window else ():
+            pw = self._eval_params(w["params"], feats)
             lo, hi = np.minimum(lo, pw), np.maximum(hi, pw)
         return pred, lo, hi
+
+    def _eval_params(self, params: dict[str, float], feats) -> np.ndarray:
+        """The law with other (absolute-unit) parameters, e.g. a refit's, on prepared features."""
+        return self._eval(self._to_norm(params, self.peak_), feats)[0]
 
     # ---- artifacts -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

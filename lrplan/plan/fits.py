@@ -78,12 +78,12 @@ def from_dict(d: dict, where: str = "<fit>") -> tuple[Objective, list[Objective]
         keys = list(boot)
         boot = [dict(zip(keys, row)) for row in zip(*(boot[k] for k in keys))]
     members = [_member(law, {**params, **b}, f"{where} bootstrap[{i}]", opts) for i, b in enumerate(boot)]
-    window = [_member(law, {**params, **(w.get("params") or {})}, f"{where} window[{i}]", opts)
-              for i, w in enumerate(unc.get("window") or []) if isinstance(w, dict)]
+    refits = [w for w in unc.get("window") or [] if isinstance(w, dict)]
+    window = [_member(law, {**params, **(w.get("params") or {})}, f"{where} window[{i}]", opts) for i, w in enumerate(refits)]
     info = {"law": law, "params": {k: float(v) for k, v in params.items() if isinstance(v, (int, float))},
             "bootstrap_fits": len(members)}
     if window:
-        info["window_refits"] = [float(w.get("drop", float("nan"))) for w in unc["window"] if isinstance(w, dict)]
+        info["window_refits"] = [float(w.get("drop", float("nan"))) for w in refits]
     _add_fitted_steps(d, info)
     if "model_rel_sd" in unc:
         info["model_rel_sd"] = unc["model_rel_sd"]

@@ -141,6 +141,7 @@ def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool
         raise ConfigError("planner: nothing to do (both the free-form and the family search are off)")
     t0 = time.perf_counter()
     c = constraints
+    _warn_extrapolation(c.steps, law_info or {})
     cands = search_families(objective, c) if families else []
     levels: list[dict] = []
     if freeform:
@@ -156,7 +157,6 @@ def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool
     else:
         sched, obj, method = cands[0].schedule, cands[0].objective, "family"
     seconds = time.perf_counter() - t0
-    _warn_extrapolation(c.steps, law_info or {})
     base = baselines(c)
     named = {"plan": sched}
     if cands:
