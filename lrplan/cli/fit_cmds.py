@@ -72,6 +72,9 @@ def fit_cmd(
     window_refits: Annotated[str, typer.Option("--window-refits", help=(
         "Comma-separated fractions, e.g. 0.1,0.2,0.3: refit once per fraction with that share of each curve's start "
         "dropped; bands widen to contain these refits (recommended when predicting or planning far past the fitted steps)."))] = "",
+    shape_refits: Annotated[bool, typer.Option("--shape-refits", help=(
+        "Also refit with the law's shape held at its published values (mpl: beta, gamma; auto: its mpl member); "
+        "bands widen to contain that refit (recommended when the fit puts beta or gamma on a bound)."))] = False,
     split: SplitOpt = None,
     fmt: FormatOpt = None,
     mapping: MapOpt = None,
@@ -96,8 +99,12 @@ def fit_cmd(
         fractions = [float(x) for x in fractions]
     except ValueError:
         raise LrplanError(f"--window-refits {window_refits!r}: expected comma-separated fractions such as 0.1,0.2,0.3") from None
-    opts = {"n_boot": boot, "seed": seed, "window_refits": fractions} | ({} if law == "auto" else {"loo": loo})
-    fitted = make_law(law, **opts).fit(c, schedules=scheds, runs=runs)
+    opts = {"n_boot": boot, "seed": seed, "window_refits": fractions, "shape_refits": shape_refits}
+    opts |= {} if law == "auto" else {"loo": loo}
+    estimator = make_law(law, **opts)
+    if shape_refits and law != "auto" and not estimator.reference_shapes:
+        raise LrplanError(f"--shape-refits: the {law} law has no published reference shape (only mpl, or auto with an mpl member)")
+    fitted = estimator.fit(c, schedules=scheds, runs=runs)
     save_fit(fitted, out)
     table = Table(title=f"{law} law fitted on {len(fitted.data_)} run(s)", show_header=True)
     table.add_column("parameter")
@@ -110,6 +117,11 @@ def fit_cmd(
         console.print("in-sample: " + "  ".join(f"{k} {v:.5g}" for k, v in rep["metrics"].items()), highlight=False)
     if law == "auto":
         console.print("leave-one-curve-out PredE: " + "  ".join(f"{k} {v:.5f}" for k, v in fitted.scores_.items()), highlight=False)
+    for m in getattr(fitted, "members_", [fitted]):
+        for r in m.shape_:
+            fixed = ", ".join(f"{k} {v:g}" for k, v in r["fixed"].items())
+            console.print(f"shape refit {r['shape']!r} ({m.name}: {fixed}): in-sample objective x{r['cost_ratio']:.3f} "
+                          "of the fit's; bands include it", highlight=False)
     err_console.print(f"wrote {out}")
 
 

@@ -49,8 +49,9 @@ class AutoLaw(Law):
         fitted, scores = [], []
         errors = []
         for name in self.members:
-            law = REGISTRY[name](n_boot=self.n_boot, loo=len(data) > 1, seed=self.seed, loss=self.loss, delta=self.delta,
-                                 window_refits=self.window_refits)
+            cls = REGISTRY[name]
+            law = cls(n_boot=self.n_boot, loo=len(data) > 1, seed=self.seed, loss=self.loss, delta=self.delta,
+                      window_refits=self.window_refits, shape_refits=self.shape_refits and bool(cls.reference_shapes))
             try:
                 law.fit_data(data)
             except FitError as e:

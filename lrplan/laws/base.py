@@ -26,6 +26,14 @@ window predicts the same thing; where the refits disagree the prediction depends
 the curves the fit weighted, an error that the bootstrap (parameter noise around one fit) does not
 see and that grows when predicting far past the fitting horizon. The band is widened to contain
 every window refit's prediction: ``lo = min(lo, min_f pred_f)``, ``hi = max(hi, max_f pred_f)``.
+
+Shape refits (``shape_refits=True``, laws with :attr:`Law.reference_shapes` only: the multi-power
+law): the law is refitted on all the data once per reference shape, with its shape parameters held
+at published values (MPL: beta and gamma as Luo et al. 2025 fitted them at 25M-400M parameters).
+When the fitting schedules do not pin the shape down (e.g. only constant and cosine runs: the fit
+then sits on a shape bound), the fit and the reference refit describe the curves almost equally
+well but can disagree on schedules the fit has not seen (a cooldown's shape). The band is widened
+to contain every shape refit's prediction, as for window refits.
 """
 
 from __future__ import annotations
@@ -88,7 +96,8 @@ class Law:
     (leave-one-curve-out refits), ``seed``, ``loss`` (``huber`` on log loss or ``linear`` least
     squares on log loss), ``delta`` (Huber threshold, log-loss units), ``window_refits``
     (fractions of each curve dropped from its start for the fit-window refits, see the module
-    docstring; empty = none)."""
+    docstring; empty = none), ``shape_refits`` (refit with the shape held at each of
+    :attr:`reference_shapes`; see the module docstring)."""
 
     name = "law"
     #: names of the parameters in absolute units, in order
@@ -97,19 +106,24 @@ class Law:
     #: law's multi-start. Only for laws whose refits land on the same optimum either way: a warm
     #: start that stays in the full fit's basin leaks the held-out curve into the LOO score.
     loo_warm_start = False
+    #: reference shapes for ``shape_refits``: label -> {parameter: value}, unit-free parameters only
+    #: (the same in absolute and peak-normalised units); empty = the law has none
+    reference_shapes: dict[str, dict[str, float]] = {}
 
     def __init__(self, n_boot: int = 0, loo: bool = False, seed: int = 0, loss: str = "huber", delta: float = 1e-3,
-                 window_refits: Sequence[float] = ()):
+                 window_refits: Sequence[float] = (), shape_refits: bool = False):
         self.n_boot = int(n_boot)
         self.loo = bool(loo)
         self.seed = int(seed)
         self.loss = loss
         self.delta = float(delta)
         self.window_refits = check_window_refits(window_refits)
-        #: refit records (bootstrap, leave-one-out, fit-window): empty until fitted or loaded
+        self.shape_refits = bool(shape_refits)
+        #: refit records (bootstrap, leave-one-out, fit-window, reference-shape): empty until fitted or loaded
         self.boot_: list = []
         self.loo_: list = []
         self.window_: list = []
+        self.shape_: list = []
 
     # ---- subclass hooks --------------------------------------------------------------------
     def options(self) -> dict[str, Any]:
@@ -135,18 +149,36 @@ class Law:
         raise NotImplementedError
 
     # ---- fitting ---------------------------------------------------------------------------
-    def _fit_theta(self, data: list[CurveData], peak: float, feats=None, start=None, weights=None) -> fitting.FitResult:
+    def _fit_theta(self, data: list[CurveData], peak: float, feats=None, start=None, weights=None,
+                   fixed: dict[str, float] | None = None) -> fitting.FitResult:
+        """Fit on ``data``; ``fixed`` holds named parameters at values in normalised units."""
         feats = feats if feats is not None else [self._features(d.lr / peak, d.steps) for d in data]
         params = self._params(data)
         y = np.concatenate([d.loss for d in data])
+        fixed = fixed or {}
+        names = [p.name for p in params]
+        free = np.array([n not in fixed for n in names])
+        held = np.array([fixed.get(n, 0.0) for n in names], dtype=float)
 
-        def model(theta):
-            outs = [self._eval(theta, f, grad=True) for f in feats]
-            return np.concatenate([o[0] for o in outs]), np.vstack([o[1] for o in outs])
+        def full(theta_free):
+            theta = held.copy()
+            theta[free] = theta_free
+            return theta
+
+        def model(theta_free):
+            outs = [self._eval(full(theta_free), f, grad=True) for f in feats]
+            return np.concatenate([o[0] for o in outs]), np.vstack([o[1] for o in outs])[:, free]
 
         starts = [start] if start is not None else self._starts(data, feats, params)
-        return fitting.fit(model, params, y, starts, loss=self.loss, delta=self.delta, weights=weights,
-                           label=f"{self.name} law")
+        starts = [np.asarray(s, dtype=float)[free] for s in starts]
+        res = fitting.fit(model, [p for p, f in zip(params, free) if f], y, starts, loss=self.loss, delta=self.delta,
+                          weights=weights, label=f"{self.name} law")
+        if not fixed:
+            return res
+        from dataclasses import replace
+
+        theta = full(res.theta)
+        return replace(res, theta=theta, params=dict(zip(names, map(float, theta))))
 
     def fit(self, curves, schedules: dict | None = None, runs: Sequence[str] | None = None) -> "Law":
         """Fit to the curves (all runs, or ``runs``); see :mod:`lrplan.laws.data` for the LR."""
@@ -172,8 +204,29 @@ class Law:
         self.loo_ = self._leave_one_out(data, peak, feats) if self.loo and len(data) > 1 else []
         n_warn = len(self.report_["warnings"])
         self.window_ = self._window_refits(data, peak)
+        self.shape_ = self._shape_refits(data, peak, feats) if self.shape_refits else []
         fitting.warn_all(self.report_["warnings"][n_warn:])
         return self
+
+    def _shape_refits(self, data, peak, feats) -> list[dict[str, Any]]:
+        if not self.reference_shapes:
+            self.report_["warnings"].append(f"shape refits: the {self.name} law has no reference shape; none made")
+            return []
+        out = []
+        for label, shape in self.reference_shapes.items():
+            try:
+                r = self._fit_theta(data, peak, feats, fixed=shape)
+            except FitError as e:
+                self.report_["warnings"].append(f"shape refit {label!r} failed: {e}")
+                continue
+            out.append({"shape": label, "fixed": dict(shape), "params": self._to_abs(r.theta, peak),
+                        "cost_ratio": float(r.cost / self.report_["cost"]) if self.report_.get("cost") else float("nan")})
+        return out
+
+    @property
+    def refits_(self) -> list[dict[str, Any]]:
+        """The refits that widen the band: fit-window refits, then reference-shape refits."""
+        return list(getattr(self, "window_", [])) + list(getattr(self, "shape_", []))
 
     def _window_refits(self, data, peak) -> list[dict[str, Any]]:
         out = []
@@ -264,7 +317,7 @@ class Law:
 
     def predict_band(self, lr, steps=None, level: float = 0.9, window: bool = True):
         """``(loss, lo, hi)``: prediction and a ``level`` band (see the module docstring);
-        ``window=False`` leaves the fit-window refits out (bootstrap and leave-one-out only)."""
+        ``window=False`` leaves the fit-window and shape refits out (bootstrap and leave-one-out only)."""
         self._check_fitted()
         z = _z(level)
         lr, steps = self._lr_steps(lr, steps)
@@ -276,7 +329,7 @@ class Law:
             sd = np.std(sims / pred, axis=0, ddof=1) if len(sims) > 1 else np.zeros_like(pred)
         tot = np.sqrt(sd ** 2 + self.model_rel_sd() ** 2)
         lo, hi = pred * (1 - z * tot), pred * (1 + z * tot)
-        for w in self.window_ if window else ():
+        for w in self.refits_ if window else ():
             pw = self._eval_params(w["params"], feats)
             lo, hi = np.minimum(lo, pw), np.maximum(hi, pw)
         return pred, lo, hi
@@ -296,11 +349,12 @@ class Law:
             "lrplan_version": getattr(lrplan, "__version__", "unknown"),
             "law": self.name,
             "options": {"n_boot": self.n_boot, "loo": self.loo, "seed": self.seed, "loss": self.loss,
-                        "delta": self.delta, "window_refits": list(self.window_refits), **self.options()},
+                        "delta": self.delta, "window_refits": list(self.window_refits),
+                        "shape_refits": self.shape_refits, **self.options()},
             "peak_lr": self.peak_,
             "params": dict(self.params_),
             "uncertainty": {"bootstrap": self.boot_, "leave_one_out": self.loo_, "model_rel_sd": self.model_rel_sd(),
-                            "window": self.window_},
+                            "window": self.window_, "shape": self.shape_},
             "fit": self.report_,
             "data": self.data_,
         }
@@ -331,6 +385,7 @@ class Law:
         law.boot_ = list(unc.get("bootstrap", []))
         law.loo_ = list(unc.get("leave_one_out", []))
         law.window_ = list(unc.get("window", []))
+        law.shape_ = list(unc.get("shape", []))
         law.report_ = d.get("fit", {})
         law.data_ = d.get("data", [])
         return law

@@ -15,6 +15,12 @@ squares to pick starts; the best starts are refined jointly with trust-region le
 analytic gradients. beta is bounded to [0.3, 1.5] to stay off the B/beta ridge (as beta -> 0 with
 B*beta fixed the law degenerates) and gamma to [0.3, 0.9] (C and gamma trade off when the fitting
 curves visit few LR levels); the published fits (beta ~ 0.59, gamma ~ 0.64) lie well inside.
+
+Reference shape (``shape_refits=True``): beta and gamma held at the mean of the published fits
+(25M, 100M, 400M: beta 0.583-0.598, gamma 0.635-0.655), the only MPL parameters that do not
+depend on the LR units. Constant and cosine fitting runs of a small model can leave the shape on
+its bounds; the refit with the published shape then shows how much a prediction for another
+cooldown depends on it (see :mod:`lrplan.laws.base`).
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ LONG_NEAR, LONG_GRID = 6, 16
 #: bounds that keep fits off the B/beta ridge (beta -> 0) and the C/gamma trade-off
 BETA_BOUNDS = (0.3, 1.5)
 GAMMA_BOUNDS = (0.3, 0.9)
+#: mean of the published beta and gamma (lrplan.datasets.MPL_PUBLISHED_PARAMS; a test keeps them equal)
+PUBLISHED_SHAPE = {"beta": 0.59138235, "gamma": 0.64379453}
 
 
 @register
@@ -49,6 +57,7 @@ class MultiPowerLaw(Law):
     #: the multi-start grid costs ~0.4 s per refit; warm and cold LOO refits agree on the bundled
     #: curves (same held-out PredE at 25M/100M/400M), so LOO refits refine the full fit
     loo_warm_start = True
+    reference_shapes = {"published": PUBLISHED_SHAPE}
 
     def _params(self, data):
         return [

@@ -7,7 +7,8 @@ Accepted:
   it: the law name under ``law`` (or ``name``/``kind``), parameters under ``params`` in absolute-LR
   units (MPL: ``L0, A, alpha, B, C, beta, gamma``; momentum: ``L0, A, alpha, C, lam``/``lambda``),
   optional bootstrap refits under ``bootstrap`` (a list of parameter dicts) for bands, optional
-  fit-window refits under ``uncertainty.window`` (``[{"drop": f, "params": {...}}]``, see
+  fit-window refits under ``uncertainty.window`` (``[{"drop": f, "params": {...}}]``) and
+  reference-shape refits under ``uncertainty.shape`` (``[{"shape": label, "params": {...}}]``, see
   :mod:`lrplan.laws.base`) that widen every band to contain their predictions;
 * a name: ``mpl-25``, ``mpl-100``, ``mpl-400`` (the published multi-power-law parameters, Luo et al.
   2025, arXiv:2503.12811; absolute LR, peak 3e-4, warmup 2160), or any name
@@ -57,9 +58,11 @@ def _member(law: str, params: dict, where: str, options: dict | None = None) -> 
 
 
 def from_dict(d: dict, where: str = "<fit>") -> tuple[Objective, list[Objective], list[Objective], dict]:
-    """(point objective, bootstrap members, fit-window refits, description) from a fit dict
+    """(point objective, bootstrap members, band-widening refits, description) from a fit dict
     (``lrplan.laws`` artifact format: ``law``, ``params``, ``peak_lr``, ``options``,
-    ``uncertainty.bootstrap``, ``uncertainty.window``)."""
+    ``uncertainty.bootstrap``, ``uncertainty.window``, ``uncertainty.shape``). The refits are the
+    fit-window refits followed by the shape refits; ``info`` lists their fractions
+    (``window_refits``) and labels (``shape_refits``)."""
     if not isinstance(d, dict):
         raise LoadError(f"{where}: a fit must be a JSON object")
     law = str(d.get("law") or d.get("name") or d.get("kind") or "").lower()
@@ -79,11 +82,18 @@ def from_dict(d: dict, where: str = "<fit>") -> tuple[Objective, list[Objective]
         boot = [dict(zip(keys, row)) for row in zip(*(boot[k] for k in keys))]
     members = [_member(law, {**params, **b}, f"{where} bootstrap[{i}]", opts) for i, b in enumerate(boot)]
     refits = [w for w in unc.get("window") or [] if isinstance(w, dict)]
+    shapes = [w for w in unc.get("shape") or [] if isinstance(w, dict)]
     window = [_member(law, {**params, **(w.get("params") or {})}, f"{where} window[{i}]", opts) for i, w in enumerate(refits)]
+    window += [_member(law, {**params, **(w.get("params") or {})}, f"{where} shape[{i}]", opts) for i, w in enumerate(shapes)]
     info = {"law": law, "params": {k: float(v) for k, v in params.items() if isinstance(v, (int, float))},
             "bootstrap_fits": len(members)}
-    if window:
+    if refits:
         info["window_refits"] = [float(w.get("drop", float("nan"))) for w in refits]
+    if shapes:
+        info["shape_refits"] = [str(w.get("shape", i)) for i, w in enumerate(shapes)]
+    warned = [str(m) for m in (d.get("fit") or {}).get("warnings") or [] if "at a bound" in str(m)]
+    if warned:
+        info["at_bound"] = warned
     _add_fitted_steps(d, info)
     if "model_rel_sd" in unc:
         info["model_rel_sd"] = unc["model_rel_sd"]
@@ -109,9 +119,11 @@ def _auto(d: dict, where: str):
     them by index is as good as any pairing); there are as many as the member with the fewest
     refits has, and none if one member has no refits. Fit-window refits are paired by their
     fraction (the ensemble's refit at fraction f is the weighted mean of every member's refit at f,
-    for the fractions every member has)."""
+    for the fractions every member has). A shape refit (a member law's reference shape) is the
+    weighted mean of that member's shape refit and the other members' point fits."""
     weights = d.get("weights") or {}
-    parts, boots, windows, info = [], [], [], {"law": "auto", "members": {}, "bootstrap_fits": 0, "peak_lr": d.get("peak_lr")}
+    parts, boots, windows, shapes = [], [], [], []
+    info = {"law": "auto", "members": {}, "bootstrap_fits": 0, "peak_lr": d.get("peak_lr")}
     for m in d.get("members") or []:
         w = float(weights.get(m.get("law"), 0.0))
         if w <= 0:
@@ -119,7 +131,9 @@ def _auto(d: dict, where: str):
         obj, members, window, minfo = from_dict(m, f"{where} member {m.get('law')!r}")
         parts.append((w, obj))
         boots.append(members)
-        windows.append(dict(zip(minfo.get("window_refits", []), window)))
+        n_win = len(minfo.get("window_refits", []))
+        windows.append(dict(zip(minfo.get("window_refits", []), window[:n_win])))
+        shapes.append(dict(zip(minfo.get("shape_refits", []), window[n_win:])))
         info["members"][minfo["law"]] = {"weight": w, "params": minfo["params"]}
         info["peak_lr"] = info["peak_lr"] or minfo.get("peak_lr")
     if not parts:
@@ -130,6 +144,10 @@ def _auto(d: dict, where: str):
     info["bootstrap_fits"] = len(band)
     if window:
         info["window_refits"] = common
+    for i, sh in enumerate(shapes):
+        for label, refit in sh.items():
+            window.append(Weighted([(w, refit if j == i else obj) for j, (w, obj) in enumerate(parts)]))
+            info.setdefault("shape_refits", []).append(label)
     _add_fitted_steps(d, info)
     return Weighted(parts), band, window, info
 

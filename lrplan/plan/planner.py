@@ -9,7 +9,9 @@
 
 Everything is a prediction of the fitted law (nats, at the checkpoint steps); the band comes from
 the law's bootstrap refits when it has them, widened to contain its fit-window refits (fits with
-the first 10/20/30 % of each curve dropped, ``lrplan fit --window-refits``) when it has those.
+the first 10/20/30 % of each curve dropped, ``lrplan fit --window-refits``) and its reference-shape
+refits (the multi-power law refitted with the published beta and gamma, ``lrplan fit
+--shape-refits``) when it has those.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class Plan:
         predicted: per schedule name ("plan", "best family", baselines): predicted loss at the
             checkpoints (point fit) and, with a band model, the band of the final loss.
         gain_band: per baseline, the central band of (baseline - plan) final loss over bootstrap fits,
-            widened to contain the fit-window refits' gains.
+            widened to contain the fit-window and shape refits' gains.
         levels: free-form optimisation levels (blocks, iterations, objective).
         seconds: wall-clock planning time.
     """
@@ -109,15 +111,20 @@ EXTRAPOLATION_WARN = 1.5
 
 
 def _warn_extrapolation(steps: int, info: dict) -> None:
+    import warnings
+
+    from lrplan.errors import LrplanWarning
+
     fitted = info.get("fitted_steps")
     if fitted and steps > EXTRAPOLATION_WARN * fitted and not info.get("window_refits"):
-        import warnings
-
-        from lrplan.errors import LrplanWarning
-
         warnings.warn(f"plan for {steps} steps from curves fitted up to step {fitted}: the bands cover the fit's "
                       "parameter noise only; refit with `lrplan fit --window-refits 0.1,0.2,0.3` to include the "
                       "extrapolation error (see docs/planner.md)", LrplanWarning, stacklevel=3)
+    shape_at_bound = [m for m in info.get("at_bound", []) if "beta" in m or "gamma" in m]
+    if info.get("law") == "mpl" and shape_at_bound and not info.get("shape_refits"):
+        warnings.warn("the fit's annealing shape (beta/gamma) sits on a bound, so the fitting curves do not pin it "
+                      "down and gains over other cooldowns can be far off; refit with `lrplan fit --shape-refits` "
+                      "to widen the bands by the published shape (see docs/planner.md)", LrplanWarning, stacklevel=3)
 
 
 def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool = True, families: bool = True,
@@ -131,7 +138,7 @@ def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool
         freeform: run the free-form optimiser (started from the best family schedule).
         families: run the family search (if both are off, this is an error).
         band_model: bootstrap fits used for bands on predictions and gains (optional); its fit-window
-            refits (``band_model.window``) widen every band to contain their predictions.
+            and shape refits (``band_model.window``) widen every band to contain their predictions.
         level: band coverage (0.9 = 5 %..95 % of the bootstrap predictions).
         resolution, maxiter, ftol: free-form settings (see :func:`optimize_freeform`).
     """
