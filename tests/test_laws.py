@@ -23,10 +23,10 @@ TRUE_MPL = {"L0": 2.6, "A": 0.6, "alpha": 0.45, "B": 440.0, "C": 2.1, "beta": 0.
 TRUE_MOM = {"L0": 2.7, "A": 0.55, "alpha": 0.52, "C": 0.48, "lam": 0.999}
 
 
-def synthetic(law_fn, noise=0.0, seed=0, every=100):
+def synthetic(law_fn, noise=0.0, seed=0, every=100, specs=None):
     rng = np.random.default_rng(seed)
     frames, meta = [], {}
-    for run, spec in SPECS.items():
+    for run, spec in (specs or SPECS).items():
         lr = parse(spec).array()
         steps = np.arange(600, lr.size, every)
         loss = law_fn(lr, steps) * np.exp(noise * rng.standard_normal(steps.size))
@@ -289,3 +289,70 @@ def test_a_window_that_leaves_no_run_is_skipped_with_a_warning():
         law = MomentumLaw(lam=0.999, window_refits=(0.5,)).fit(Curves.from_frame(pd.concat(frames), meta=meta))
     assert law.window_ == []
     assert any("skipped: too few points left" in w for w in law.report_["warnings"])
+
+
+def test_mpl_reference_shape_is_the_mean_of_the_published_fits():
+    from lrplan.datasets import MPL_PUBLISHED_PARAMS
+    from lrplan.laws.mpl import PUBLISHED_SHAPE
+
+    assert MultiPowerLaw.reference_shapes == {"published": PUBLISHED_SHAPE}
+    assert PUBLISHED_SHAPE["beta"] == pytest.approx(np.mean([p[5] for p in MPL_PUBLISHED_PARAMS.values()]), abs=1e-8)
+    assert PUBLISHED_SHAPE["gamma"] == pytest.approx(np.mean([p[6] for p in MPL_PUBLISHED_PARAMS.values()]), abs=1e-8)
+    assert MomentumLaw.reference_shapes == {} and BoundLaw.reference_shapes == {}
+
+
+def test_shape_refit_holds_the_shape_and_agrees_when_the_truth_has_that_shape():
+    from lrplan.laws.mpl import PUBLISHED_SHAPE
+
+    truth = {**TRUE_MPL, **PUBLISHED_SHAPE}
+    curves = synthetic(lambda lr, steps: K.mpl_loss(lr, steps, *truth.values(), method="exact"), noise=2e-4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        law = MultiPowerLaw(shape_refits=True).fit(curves)
+    (refit,) = law.shape_
+    assert refit["shape"] == "published" and refit["fixed"] == PUBLISHED_SHAPE
+    assert refit["params"]["beta"] == PUBLISHED_SHAPE["beta"] and refit["params"]["gamma"] == PUBLISHED_SHAPE["gamma"]
+    assert 1.0 - 1e-6 <= refit["cost_ratio"] < 1.05          # held at the truth: barely worse than the free fit
+    lr = parse("wsd:peak=3e-4,warmup=500,cooldown=0.2,floor=3e-5,steps=36000").array()
+    steps = np.array([12000, 35999])
+    other = MultiPowerLaw.from_dict({**law.to_dict(), "params": refit["params"]})
+    np.testing.assert_allclose(other.predict(lr, steps), law.predict(lr, steps), rtol=2e-3)
+
+
+def test_shape_refits_widen_the_band_when_the_schedules_leave_the_shape_open():
+    # only a constant and a cosine run: they leave the shape open (the truth's is neither the free
+    # fit's nor the published one), and the refit fits almost as well but predicts a short cooldown differently
+    truth = {**TRUE_MPL, "beta": 1.2, "gamma": 0.4}
+    curves = synthetic(lambda lr, steps: K.mpl_loss(lr, steps, *truth.values(), method="exact"), noise=1e-3,
+                       specs={k: SPECS[k] for k in ("cos", "const")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = MultiPowerLaw(n_boot=4).fit(curves)
+        shaped = MultiPowerLaw(n_boot=4, shape_refits=True).fit(curves)
+    lr = parse("wsd:peak=3e-4,warmup=500,cooldown=0.1,floor=3e-5,steps=36000").array()
+    steps = np.array([35999])
+    p0, lo0, hi0 = plain.predict_band(lr, steps)
+    p, lo, hi = shaped.predict_band(lr, steps)
+    refit = MultiPowerLaw.from_dict({**shaped.to_dict(), "params": shaped.shape_[0]["params"]}).predict(lr, steps)
+    assert p == pytest.approx(p0) and lo[0] <= min(lo0[0], refit[0]) and hi[0] >= max(hi0[0], refit[0])
+    assert shaped.shape_[0]["cost_ratio"] < 1.01 and abs(refit[0] - p[0]) > 1e-3
+    np.testing.assert_allclose(shaped.predict_band(lr, steps, window=False), (p0, lo0, hi0), rtol=1e-12)
+    back = Law.from_dict(json.loads(json.dumps(shaped.to_dict())))
+    assert back.shape_refits and back.shape_ == shaped.shape_
+    np.testing.assert_allclose(back.predict_band(lr, steps), (p, lo, hi), rtol=1e-12)
+
+
+def test_shape_refits_of_a_law_without_reference_shapes_say_so():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        law = MomentumLaw(lam=0.999, shape_refits=True).fit(synthetic(mom_truth))
+    assert law.shape_ == [] and any("no reference shape" in w for w in law.report_["warnings"])
+
+
+def test_auto_gives_shape_refits_to_its_mpl_member_only():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        law = AutoLaw(members=("momentum", "mpl"), shape_refits=True).fit(synthetic(mpl_truth, noise=5e-4))
+    shapes = {m.name: len(m.shape_) for m in law.members_}
+    assert shapes == {"momentum": 0, "mpl": 1}
+    assert not any("no reference shape" in w for m in law.members_ for w in m.report_["warnings"])

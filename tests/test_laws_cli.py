@@ -188,3 +188,24 @@ def test_fit_rejects_bad_window_refits_in_one_line(files, tmp_path, capsys, valu
     assert main(["fit", str(curves), "--lr-file", str(lr_file), "--law", "momentum", "--window-refits", value, "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and re.search(message, err) and not out.exists()
+
+
+def test_fit_with_shape_refits_stores_the_published_shape_refit(files, tmp_path, capsys):
+    curves, lr_file = files
+    fit = tmp_path / "fit.json"
+    assert main(["fit", str(curves), "--lr-file", str(lr_file), "--law", "mpl", "--boot", "0", "--no-loo",
+                 "--shape-refits", "--out", str(fit)]) == 0
+    out = " ".join(capsys.readouterr().out.split())   # rich wraps long lines
+    assert "shape refit 'published' (mpl: beta 0.591382, gamma 0.643795): in-sample objective x" in out
+    art = json.loads(fit.read_text())
+    assert art["options"]["shape_refits"] is True
+    (refit,) = art["uncertainty"]["shape"]
+    assert refit["params"]["beta"] == pytest.approx(0.59138235) and refit["params"]["gamma"] == pytest.approx(0.64379453)
+
+
+def test_shape_refits_for_a_law_without_a_reference_shape_is_one_line_exit_2(files, tmp_path, capsys):
+    curves, lr_file = files
+    out = tmp_path / "f.json"
+    assert main(["fit", str(curves), "--lr-file", str(lr_file), "--law", "momentum", "--shape-refits", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.splitlines() == [err] and "no published reference shape" in err and not out.exists()

@@ -306,3 +306,44 @@ def test_auto_fit_window_refits_are_paired_by_fraction():
     at_03 = Weighted([(0.5, MPL(*(mpl[k] * (1.1 if k == "B" else 1) for k in ("L0", "A", "alpha", "B", "C", "beta", "gamma")))),
                       (0.5, Momentum(mom["L0"], mom["A"], mom["alpha"], mom["C"] * 1.25, lam=0.999))])
     np.testing.assert_allclose(band.window[1].loss(lr, [23999]), at_03.loss(lr, [23999]), rtol=1e-12)
+
+
+def test_shape_refits_join_the_band_and_auto_pairs_them_with_the_other_members_point_fits():
+    from lrplan.plan.objectives import Weighted
+
+    mpl = dict(zip(("L0", "A", "alpha", "B", "C", "beta", "gamma"), MPL_PUBLISHED_PARAMS["100"]))
+    shaped = {**mpl, "beta": 1.5, "gamma": 0.9, "C": mpl["C"] * 0.5}
+    d = {"law": "mpl", "params": mpl, "peak_lr": 3e-4,
+         "uncertainty": {"window": [{"drop": 0.1, "params": {**mpl, "A": mpl["A"] * 1.02}}],
+                         "shape": [{"shape": "published", "params": shaped}]}}
+    point, _, band, info = load_objective(d)
+    assert info["window_refits"] == [0.1] and info["shape_refits"] == ["published"] and len(band.window) == 2
+    lr = mpl_schedule("wsd_20000_24000").array()
+    np.testing.assert_allclose(band.window[1].loss(lr, [23999]), MPL(*shaped.values()).loss(lr, [23999]), rtol=1e-12)
+    mom = {"L0": 2.42, "A": 0.6 * 3e-4 ** 0.5, "alpha": 0.5, "C": 0.56 / 3e-4, "lam": 0.999}
+    auto = {"law": "auto", "peak_lr": 3e-4, "weights": {"mpl": 0.25, "momentum": 0.75},
+            "members": [{"law": "mpl", "params": mpl, "uncertainty": {"shape": [{"shape": "published", "params": shaped}]}},
+                        {"law": "momentum", "params": mom}]}
+    point, _, band, info = load_objective(auto)
+    assert info["shape_refits"] == ["published"] and "window_refits" not in info and len(band.window) == 1
+    expect = Weighted([(0.25, MPL(*shaped.values())), (0.75, Momentum(mom["L0"], mom["A"], mom["alpha"], mom["C"], lam=0.999))])
+    np.testing.assert_allclose(band.window[0].loss(lr, [23999]), expect.loss(lr, [23999]), rtol=1e-12)
+
+
+def test_planning_with_a_shape_on_its_bound_and_no_shape_refit_warns():
+    from lrplan.errors import LrplanWarning
+
+    mpl = dict(zip(("L0", "A", "alpha", "B", "C", "beta", "gamma"), MPL_PUBLISHED_PARAMS["100"]))
+    d = {"law": "mpl", "params": {**mpl, "beta": 1.5}, "peak_lr": 3e-4,
+         "fit": {"warnings": ["mpl law: parameter(s) at a bound: L0, beta"]}}
+    point, _, band, info = load_objective(d)
+    c = Constraints.build(steps=24000, peak=3e-4, warmup=2160)
+    with pytest.warns(LrplanWarning, match="annealing shape \\(beta/gamma\\) sits on a bound"):
+        plan_schedule(point, c, freeform=False, law_info=info)
+    shaped = {**d, "uncertainty": {"shape": [{"shape": "published", "params": mpl}]}}
+    point, _, band, info = load_objective(shaped)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LrplanWarning)
+        plan_schedule(point, c, band_model=band, freeform=False, law_info=info)            # shape refit: no warning
+        no_shape_bound = {**d, "fit": {"warnings": ["mpl law: parameter(s) at a bound: L0"]}}
+        plan_schedule(point, c, freeform=False, law_info=load_objective(no_shape_bound)[3])  # L0 only: no warning
