@@ -30,27 +30,29 @@ LAWS = ("power", "bound", "momentum", "mpl", "auto")
 WINDOW = (0.1, 0.2, 0.3)
 
 
+#: band columns: suffix -> predict_band options (bootstrap only, + window refits, + window and shape refits)
+BANDS = {"": dict(window=False), "w": dict(shape=False), "ws": {}}
+
+
 def evaluate(law, curves, level=0.9):
-    per, cov, width, cov0, width0 = {}, [], [], [], []
+    per = {}
+    cov, width = ({k: [] for k in BANDS} for _ in range(2))
     has_band = bool(law.boot_) or law.model_rel_sd() > 0
     for run in MPL_TEST:
         c = curves.curve(run)
         lr = mpl_schedule(run).array()
         steps = c["step"].to_numpy()
-        p, lo, hi = law.predict_band(lr, steps, level=level)
-        per[run] = curve_metrics(c["loss"], p)
-        cov.append(coverage(c["loss"], lo, hi))
-        width.append(float(np.mean((hi - lo) / p)))
-        _, lo0, hi0 = law.predict_band(lr, steps, level=level, window=False)
-        cov0.append(coverage(c["loss"], lo0, hi0))
-        width0.append(float(np.mean((hi0 - lo0) / p)))
+        per[run] = curve_metrics(c["loss"], law.predict(lr, steps))
+        for k, opts in BANDS.items():
+            p, lo, hi = law.predict_band(lr, steps, level=level, **opts)
+            cov[k].append(coverage(c["loss"], lo, hi))
+            width[k].append(float(np.mean((hi - lo) / p)))
     out = average(per)
-    nan = float("nan")
-    out["Cov90"] = float(np.mean(cov0)) if has_band else nan
-    out["W90"] = float(np.mean(width0)) if has_band else nan
-    windowed = bool(law.window_) or any(m.window_ for m in getattr(law, "members_", []))
-    out["Cov90w"] = float(np.mean(cov)) if windowed else nan
-    out["W90w"] = float(np.mean(width)) if windowed else nan
+    laws = [law, *getattr(law, "members_", [])]
+    shown = {"": has_band, "w": any(m.window_ for m in laws), "ws": any(m.shape_ for m in laws)}
+    for k in BANDS:
+        out[f"Cov90{k}"] = float(np.mean(cov[k])) if shown[k] else float("nan")
+        out[f"W90{k}"] = float(np.mean(width[k])) if shown[k] else float("nan")
     return out, per
 
 
@@ -66,6 +68,7 @@ def run(sizes, laws, n_boot, smoke=False):
                 warnings.simplefilter("ignore")
                 t0 = time.perf_counter()
                 law = make_law(name, n_boot=n_boot, window_refits=() if smoke else WINDOW,
+                               shape_refits=not smoke and name in ("mpl", "auto"),
                                **({} if name == "auto" else {"loo": True})).fit(curves, runs=MPL_TRAIN)
                 dt = time.perf_counter() - t0
             m, per = evaluate(law, curves)
@@ -85,16 +88,20 @@ def markdown(rows, ratio_rows, detail, n_boot):
            f"prediction. `+window` = the same band widened to contain the fit-window refits (the law refitted with "
            f"the first {', '.join(f'{100 * f:.0f}' for f in WINDOW)} % of each TRAIN curve dropped; added to this "
            "benchmark after the feature was built on the planner check, first run here as an independent check). "
-           "Fit time includes the bootstrap, leave-one-curve-out and window refits (the point fit alone is timed in "
-           "law_speed).", "",
-           "| size | law | R2 | MAE | RMSE | PredE | WorstE | FinalE | Cov90 | W90 % | Cov90 +window | W90 % +window | fit time (s) |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "`+shape` = widened to the shape refit as well (MPL, and auto's MPL member, refitted with beta and gamma "
+           "held at the published values; added after the planner check at T1 = 2000, first run here as an "
+           "independent check). Fit time includes the bootstrap, leave-one-curve-out, window and shape refits "
+           "(the point fit alone is timed in law_speed).", "",
+           "| size | law | R2 | MAE | RMSE | PredE | WorstE | FinalE | Cov90 | W90 % | Cov90 +window | W90 % +window | "
+           "Cov90 +window +shape | W90 % +window +shape | fit time (s) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     num = lambda v, f: "-" if not np.isfinite(v) else format(v, f)  # noqa: E731
     for size, name, m, dt in rows:
         t = "-" if not np.isfinite(dt) else f"{dt:.1f}"
         out.append(f"| {size}M | {name} | {m['R2']:.4f} | {m['MAE']:.5f} | {m['RMSE']:.5f} | {m['PredE']:.5f} | "
                    f"{m['WorstE']:.5f} | {m['FinalE']:.5f} | {num(m['Cov90'], '.2f')} | {num(100 * m['W90'], '.2f')} | "
-                   f"{num(m['Cov90w'], '.2f')} | {num(100 * m['W90w'], '.2f')} | {t} |")
+                   f"{num(m['Cov90w'], '.2f')} | {num(100 * m['W90w'], '.2f')} | "
+                   f"{num(m['Cov90ws'], '.2f')} | {num(100 * m['W90ws'], '.2f')} | {t} |")
     out += ["", "### `auto` vs the published multi-power law", "",
             "Goal: PredE ratio <= 0.9 and WorstE <= published at every size.", "",
             "| size | PredE ratio (auto / published) | WorstE auto | WorstE published | goal met | weights |",

@@ -337,6 +337,7 @@ def test_shape_refits_widen_the_band_when_the_schedules_leave_the_shape_open():
     assert p == pytest.approx(p0) and lo[0] <= min(lo0[0], refit[0]) and hi[0] >= max(hi0[0], refit[0])
     assert shaped.shape_[0]["cost_ratio"] < 1.01 and abs(refit[0] - p[0]) > 1e-3
     np.testing.assert_allclose(shaped.predict_band(lr, steps, window=False), (p0, lo0, hi0), rtol=1e-12)
+    np.testing.assert_allclose(shaped.predict_band(lr, steps, shape=False), (p0, lo0, hi0), rtol=1e-12)
     back = Law.from_dict(json.loads(json.dumps(shaped.to_dict())))
     assert back.shape_refits and back.shape_ == shaped.shape_
     np.testing.assert_allclose(back.predict_band(lr, steps), (p, lo, hi), rtol=1e-12)

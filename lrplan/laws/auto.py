@@ -83,10 +83,11 @@ class AutoLaw(Law):
         self._check_fitted()
         return sum(self.weights_[m.name] * m.predict(lr, steps) for m in self.members_ if self.weights_[m.name] > 0)
 
-    def predict_band(self, lr, steps=None, level=0.9, window=True):
+    def predict_band(self, lr, steps=None, level=0.9, window=True, shape=True):
         self._check_fitted()
         z = _z(level)
-        parts = [(self.weights_[m.name], m.predict_band(lr, steps, level, window)) for m in self.members_ if self.weights_[m.name] > 0]
+        parts = [(self.weights_[m.name], m.predict_band(lr, steps, level, window, shape))
+                 for m in self.members_ if self.weights_[m.name] > 0]
         pred = sum(w * p for w, (p, _, _) in parts)
         var = sum(w * (((hi - lo) / (2 * z)) ** 2 + (p - pred) ** 2) for w, (p, lo, hi) in parts)
         sd = np.sqrt(var)

@@ -223,11 +223,6 @@ class Law:
                         "cost_ratio": float(r.cost / self.report_["cost"]) if self.report_.get("cost") else float("nan")})
         return out
 
-    @property
-    def refits_(self) -> list[dict[str, Any]]:
-        """The refits that widen the band: fit-window refits, then reference-shape refits."""
-        return list(getattr(self, "window_", [])) + list(getattr(self, "shape_", []))
-
     def _window_refits(self, data, peak) -> list[dict[str, Any]]:
         out = []
         for f in self.window_refits:
@@ -315,9 +310,10 @@ class Law:
         loo = getattr(self, "loo_", [])
         return float(np.sqrt(np.mean([r["rel_rms"] ** 2 for r in loo]))) if loo else 0.0
 
-    def predict_band(self, lr, steps=None, level: float = 0.9, window: bool = True):
+    def predict_band(self, lr, steps=None, level: float = 0.9, window: bool = True, shape: bool = True):
         """``(loss, lo, hi)``: prediction and a ``level`` band (see the module docstring);
-        ``window=False`` leaves the fit-window and shape refits out (bootstrap and leave-one-out only)."""
+        ``window=False`` leaves every refit out (bootstrap and leave-one-out only), ``shape=False``
+        the shape refits only."""
         self._check_fitted()
         z = _z(level)
         lr, steps = self._lr_steps(lr, steps)
@@ -329,7 +325,7 @@ class Law:
             sd = np.std(sims / pred, axis=0, ddof=1) if len(sims) > 1 else np.zeros_like(pred)
         tot = np.sqrt(sd ** 2 + self.model_rel_sd() ** 2)
         lo, hi = pred * (1 - z * tot), pred * (1 + z * tot)
-        for w in self.refits_ if window else ():
+        for w in (self.window_ + (self.shape_ if shape else [])) if window else ():
             pw = self._eval_params(w["params"], feats)
             lo, hi = np.minimum(lo, pw), np.maximum(hi, pw)
         return pred, lo, hi
