@@ -136,7 +136,8 @@ def fit_law(folders, specs, t1, warmup, n_boot, law_name="mpl"):
         meta[run] = c.meta[run]
         scheds[run] = parse(spec, t1)
     curves = Curves(pd.concat(frames, ignore_index=True), meta, source="plan_vs_training fit runs")
-    return make_law(law_name, n_boot=n_boot, window_refits=WINDOW, shape_refits=SHAPE).fit(curves, schedules=scheds)
+    shape = SHAPE and law_name in ("mpl", "auto")  # the laws with a reference shape (auto: its mpl member)
+    return make_law(law_name, n_boot=n_boot, window_refits=WINDOW, shape_refits=shape).fit(curves, schedules=scheds)
 
 
 def run(s, smoke, workers, law_name="mpl", predict_only=False):
@@ -285,7 +286,8 @@ def markdown(r, s) -> str:
         ms = p.to_dict()["lr_milestones"]
         lines.append(f"- {pname}: first below 0.5x peak at step {ms['below_0.5x']}, below 0.1x at {ms['below_0.1x']}, "
                      f"final LR {ms['final_lr']:.3g}.")
-    lines += ["", "| schedule | measured mean | seed std | seeds | predicted | band (90 %, window and shape refits) | "
+    full = "window and shape refits" if law.get("shape_refits") else "window refits; this law has no shape refit"
+    lines += ["", f"| schedule | measured mean | seed std | seeds | predicted | band (90 %, {full}) | "
               "window-refit band | bootstrap-only band |", "|---|---|---|---|---|---|---|---|"]
     win, boot = r["bands"]["window"]["final"], r["bands"]["boot"]["final"]
     for name, e in r["summary"]["schedules"].items():
@@ -294,7 +296,7 @@ def markdown(r, s) -> str:
                      f"{f(win[name])} | {f(boot[name])} |")
     yn = lambda b: "yes" if b else "no"  # noqa: E731
     fb = lambda b: f(b).replace("..", " .. ") if b else "-"  # noqa: E731
-    lines += ["", "| plan | gain over | predicted | band (90 %, window and shape refits) | within | window-refit band | within | "
+    lines += ["", f"| plan | gain over | predicted | band (90 %, {full}) | within | window-refit band | within | "
               "bootstrap-only band | within | measured (mean diff) | measured s.e. (seed-paired) |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
     for (pname, name), g in r["summary"]["gains"].items():
@@ -305,7 +307,7 @@ def markdown(r, s) -> str:
     sm = r["summary"]
     lines += ["", f"Goal 1 (plan at least as good as the best baseline, {sm['best_baseline']}, on the mean): "
               + ", ".join(f"{k}: **{'met' if v else 'NOT met'}**" for k, v in sm["goal1"].items()) + ".",
-              "Goal 2 (predicted gain agrees with the measured gain within the band with window and shape refits): "
+              f"Goal 2 (predicted gain agrees with the measured gain within the band with {full.split(';')[0]}): "
               + ", ".join(f"{p} vs {k}: **{yn(g['within_band'])}**" for (p, k), g in sm["gains"].items()) + ".",
               "Within the window-refit band: "
               + ", ".join(f"{p} vs {k}: {yn(g['within_window_band'])}" for (p, k), g in sm["gains"].items()) + ".",
