@@ -357,3 +357,19 @@ def test_auto_gives_shape_refits_to_its_mpl_member_only():
     shapes = {m.name: len(m.shape_) for m in law.members_}
     assert shapes == {"momentum": 0, "mpl": 1}
     assert not any("no reference shape" in w for m in law.members_ for w in m.report_["warnings"])
+
+
+def test_fixing_parameters_refits_the_rest_and_reports_every_parameter():
+    from lrplan.laws.data import resolve
+
+    law = MultiPowerLaw()
+    data = resolve(synthetic(mpl_truth, noise=5e-4), None, None)
+    peak = max(float(d.lr.max()) for d in data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = law._fit_theta(data, peak, fixed={"beta": 0.7, "gamma": 0.5})
+    assert list(r.params) == list(r.rel_se) == ["L0", "A", "alpha", "B", "C", "beta", "gamma"]
+    assert r.params["beta"] == r.theta[5] == 0.7 and r.params["gamma"] == r.theta[6] == 0.5
+    assert np.isnan(r.rel_se["beta"]) and np.isnan(r.rel_se["gamma"])
+    with pytest.raises(LrplanError, match="unknown parameter\\(s\\) gama"):
+        law._fit_theta(data, peak, fixed={"gama": 0.5})

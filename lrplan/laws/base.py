@@ -157,6 +157,10 @@ class Law:
         y = np.concatenate([d.loss for d in data])
         fixed = fixed or {}
         names = [p.name for p in params]
+        unknown = [n for n in fixed if n not in names]
+        if unknown:
+            raise LrplanError(f"{self.name} law: cannot hold unknown parameter(s) {', '.join(unknown)} fixed "
+                              f"(its parameters: {', '.join(names)})")
         free = np.array([n not in fixed for n in names])
         held = np.array([fixed.get(n, 0.0) for n in names], dtype=float)
 
@@ -178,7 +182,8 @@ class Law:
         from dataclasses import replace
 
         theta = full(res.theta)
-        return replace(res, theta=theta, params=dict(zip(names, map(float, theta))))
+        rel_se = {n: res.rel_se.get(n, float("nan")) for n in names}  # held parameters have no error
+        return replace(res, theta=theta, params=dict(zip(names, map(float, theta))), rel_se=rel_se)
 
     def fit(self, curves, schedules: dict | None = None, runs: Sequence[str] | None = None) -> "Law":
         """Fit to the curves (all runs, or ``runs``); see :mod:`lrplan.laws.data` for the LR."""
