@@ -347,3 +347,11 @@ def test_planning_with_a_shape_on_its_bound_and_no_shape_refit_warns():
         plan_schedule(point, c, band_model=band, freeform=False, law_info=info)            # shape refit: no warning
         no_shape_bound = {**d, "fit": {"warnings": ["mpl law: parameter(s) at a bound: L0"]}}
         plan_schedule(point, c, freeform=False, law_info=load_objective(no_shape_bound)[3])  # L0 only: no warning
+
+
+def test_a_hand_written_fit_whose_fit_entry_is_not_a_report_still_loads():
+    # only lrplan artifacts carry a fit report under "fit"; anything else there is not read
+    mpl = dict(zip(("L0", "A", "alpha", "B", "C", "beta", "gamma"), MPL_PUBLISHED_PARAMS["100"]))
+    for fit in ("adamw", ["beta at a bound"], 3):
+        point, _, band, info = load_objective({"law": "mpl", "params": mpl, "peak_lr": 3e-4, "fit": fit})
+        assert band is None and "at_bound" not in info

@@ -91,7 +91,8 @@ def from_dict(d: dict, where: str = "<fit>") -> tuple[Objective, list[Objective]
         info["window_refits"] = [float(w.get("drop", float("nan"))) for w in refits]
     if shapes:
         info["shape_refits"] = [str(w.get("shape", i)) for i, w in enumerate(shapes)]
-    warned = [str(m) for m in (d.get("fit") or {}).get("warnings") or [] if "at a bound" in str(m)]
+    report = d.get("fit") if isinstance(d.get("fit"), dict) else {}
+    warned = [str(m) for m in report.get("warnings") or [] if "at a bound" in str(m)]
     if warned:
         info["at_bound"] = warned
     _add_fitted_steps(d, info)
