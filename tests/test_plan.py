@@ -355,3 +355,27 @@ def test_a_hand_written_fit_whose_fit_entry_is_not_a_report_still_loads():
     for fit in ("adamw", ["beta at a bound"], 3):
         point, _, band, info = load_objective({"law": "mpl", "params": mpl, "peak_lr": 3e-4, "fit": fit})
         assert band is None and "at_bound" not in info
+
+
+def test_planning_with_an_auto_fit_whose_mpl_member_has_its_shape_on_a_bound_warns():
+    from lrplan.errors import LrplanWarning
+
+    mpl = dict(zip(("L0", "A", "alpha", "B", "C", "beta", "gamma"), MPL_PUBLISHED_PARAMS["100"]))
+    mom = {"L0": 2.42, "A": 0.6 * 3e-4 ** 0.5, "alpha": 0.5, "C": 0.56 / 3e-4, "lam": 0.999}
+    member = {"law": "mpl", "params": {**mpl, "beta": 1.5}, "fit": {"warnings": ["mpl law: parameter(s) at a bound: beta"]}}
+    auto = {"law": "auto", "peak_lr": 3e-4, "weights": {"mpl": 0.5, "momentum": 0.5},
+            "members": [member, {"law": "momentum", "params": mom}]}
+    point, _, band, info = load_objective(auto)
+    assert info["at_bound"] == ["mpl law: parameter(s) at a bound: beta"]
+    c = Constraints.build(steps=24000, peak=3e-4, warmup=2160)
+    with pytest.warns(LrplanWarning, match="annealing shape \\(beta/gamma\\) sits on a bound"):
+        plan_schedule(point, c, freeform=False, law_info=info)
+    member["uncertainty"] = {"shape": [{"shape": "published", "params": mpl}]}
+    point, _, band, info = load_objective(auto)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LrplanWarning)
+        plan_schedule(point, c, band_model=band, freeform=False, law_info=info)   # the member's shape refit: no warning
+        del member["uncertainty"]
+        point, _, band, info = load_objective({**auto, "weights": {"mpl": 0.0, "momentum": 1.0}})
+        assert "at_bound" not in info                                               # an mpl member of weight 0 is not read
+        plan_schedule(point, c, freeform=False, law_info=info)

@@ -121,7 +121,8 @@ def _auto(d: dict, where: str):
     refits has, and none if one member has no refits. Fit-window refits are paired by their
     fraction (the ensemble's refit at fraction f is the weighted mean of every member's refit at f,
     for the fractions every member has). A shape refit (a member law's reference shape) is the
-    weighted mean of that member's shape refit and the other members' point fits."""
+    weighted mean of that member's shape refit and the other members' point fits. ``info["at_bound"]``
+    collects the members' at-bound warnings."""
     weights = d.get("weights") or {}
     parts, boots, windows, shapes = [], [], [], []
     info = {"law": "auto", "members": {}, "bootstrap_fits": 0, "peak_lr": d.get("peak_lr")}
@@ -136,6 +137,8 @@ def _auto(d: dict, where: str):
         windows.append(dict(zip(minfo.get("window_refits", []), window[:n_win])))
         shapes.append(dict(zip(minfo.get("shape_refits", []), window[n_win:])))
         info["members"][minfo["law"]] = {"weight": w, "params": minfo["params"]}
+        if minfo.get("at_bound"):
+            info.setdefault("at_bound", []).extend(minfo["at_bound"])
         info["peak_lr"] = info["peak_lr"] or minfo.get("peak_lr")
     if not parts:
         raise LoadError(f"{where}: auto fit without members of positive weight")

@@ -121,7 +121,7 @@ def _warn_extrapolation(steps: int, info: dict) -> None:
                       "parameter noise only; refit with `lrplan fit --window-refits 0.1,0.2,0.3` to include the "
                       "extrapolation error (see docs/planner.md)", LrplanWarning, stacklevel=3)
     shape_at_bound = [m for m in info.get("at_bound", []) if "beta" in m or "gamma" in m]
-    if info.get("law") == "mpl" and shape_at_bound and not info.get("shape_refits"):
+    if info.get("law") in ("mpl", "auto") and shape_at_bound and not info.get("shape_refits"):
         warnings.warn("the fit's annealing shape (beta/gamma) sits on a bound, so the fitting curves do not pin it "
                       "down and gains over other cooldowns can be far off; refit with `lrplan fit --shape-refits` "
                       "to widen the bands by the published shape (see docs/planner.md)", LrplanWarning, stacklevel=3)
