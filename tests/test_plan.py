@@ -379,3 +379,26 @@ def test_planning_with_an_auto_fit_whose_mpl_member_has_its_shape_on_a_bound_war
         point, _, band, info = load_objective({**auto, "weights": {"mpl": 0.0, "momentum": 1.0}})
         assert "at_bound" not in info                                               # an mpl member of weight 0 is not read
         plan_schedule(point, c, freeform=False, law_info=info)
+
+
+def test_auto_shape_refits_follow_the_paired_window_refits_and_use_the_point_fits_of_the_others():
+    from lrplan.plan.objectives import Weighted
+
+    names = ("L0", "A", "alpha", "B", "C", "beta", "gamma")
+    mpl = dict(zip(names, MPL_PUBLISHED_PARAMS["100"]))
+    shaped = {**mpl, "beta": 1.5, "gamma": 0.9, "C": mpl["C"] * 0.5}
+    mom = {"L0": 2.42, "A": 0.6 * 3e-4 ** 0.5, "alpha": 0.5, "C": 0.56 / 3e-4, "lam": 0.999}
+    auto = {"law": "auto", "peak_lr": 3e-4, "weights": {"mpl": 0.4, "momentum": 0.6},
+            "members": [{"law": "mpl", "params": mpl,
+                         "uncertainty": {"window": [{"drop": 0.1, "params": {**mpl, "A": mpl["A"] * 1.05}}],
+                                         "shape": [{"shape": "published", "params": shaped}]}},
+                        {"law": "momentum", "params": mom,
+                         "uncertainty": {"window": [{"drop": 0.1, "params": {**mom, "C": mom["C"] * 1.1}}]}}]}
+    _, _, band, info = load_objective(auto)
+    assert info["window_refits"] == [0.1] and info["shape_refits"] == ["published"] and len(band.window) == 2
+    lr = mpl_schedule("wsd_20000_24000").array()
+    at_01 = Weighted([(0.4, MPL(*(mpl[k] * (1.05 if k == "A" else 1) for k in names))),
+                      (0.6, Momentum(mom["L0"], mom["A"], mom["alpha"], mom["C"] * 1.1, lam=0.999))])
+    shape = Weighted([(0.4, MPL(*shaped.values())), (0.6, Momentum(mom["L0"], mom["A"], mom["alpha"], mom["C"], lam=0.999))])
+    np.testing.assert_allclose(band.window[0].loss(lr, [23999]), at_01.loss(lr, [23999]), rtol=1e-12)
+    np.testing.assert_allclose(band.window[1].loss(lr, [23999]), shape.loss(lr, [23999]), rtol=1e-12)
