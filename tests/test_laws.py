@@ -356,6 +356,8 @@ def test_auto_gives_shape_refits_to_its_mpl_member_only():
         law = AutoLaw(members=("momentum", "mpl"), shape_refits=True).fit(synthetic(mpl_truth, noise=5e-4))
     shapes = {m.name: len(m.shape_) for m in law.members_}
     assert shapes == {"momentum": 0, "mpl": 1}
+    assert law.reference_shapes == MultiPowerLaw.reference_shapes          # what `lrplan fit --shape-refits` checks
+    assert AutoLaw(members=("momentum", "bound")).reference_shapes == {}
     assert not any("no reference shape" in w for m in law.members_ for w in m.report_["warnings"])
 
 

@@ -102,7 +102,7 @@ def fit_cmd(
     opts = {"n_boot": boot, "seed": seed, "window_refits": fractions, "shape_refits": shape_refits}
     opts |= {} if law == "auto" else {"loo": loo}
     estimator = make_law(law, **opts)
-    if shape_refits and law != "auto" and not estimator.reference_shapes:
+    if shape_refits and not estimator.reference_shapes:
         raise LrplanError(f"--shape-refits: the {law} law has no published reference shape (only mpl, or auto with an mpl member)")
     fitted = estimator.fit(c, schedules=scheds, runs=runs)
     save_fit(fitted, out)

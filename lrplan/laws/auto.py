@@ -41,6 +41,8 @@ class AutoLaw(Law):
             raise LrplanError(f"auto law: mode must be 'weight' or 'select', got {mode!r}")
         self.members = tuple(members)
         self.mode = mode
+        #: the members' reference shapes (shape refits go to the members that have one: mpl)
+        self.reference_shapes = {k: v for m in self.members for k, v in REGISTRY[m].reference_shapes.items()}
 
     def options(self):
         return {"members": list(self.members), "mode": self.mode}
