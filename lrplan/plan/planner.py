@@ -110,7 +110,9 @@ def milestones(lr: np.ndarray) -> dict:
 EXTRAPOLATION_WARN = 1.5
 
 
-def _warn_extrapolation(steps: int, info: dict) -> None:
+def _warn_band_limits(steps: int, info: dict) -> None:
+    """Warn when the fit's bands leave out an error they could include: extrapolation far past the
+    fitted steps without window refits, an MPL shape on its bound without a shape refit."""
     import warnings
 
     from lrplan.errors import LrplanWarning
@@ -148,7 +150,7 @@ def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool
         raise ConfigError("planner: nothing to do (both the free-form and the family search are off)")
     t0 = time.perf_counter()
     c = constraints
-    _warn_extrapolation(c.steps, law_info or {})
+    _warn_band_limits(c.steps, law_info or {})
     cands = search_families(objective, c) if families else []
     levels: list[dict] = []
     if freeform:
