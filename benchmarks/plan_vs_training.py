@@ -136,11 +136,12 @@ def fit_law(folders, specs, t1, warmup, n_boot, law_name="mpl"):
         meta[run] = c.meta[run]
         scheds[run] = parse(spec, t1)
     curves = Curves(pd.concat(frames, ignore_index=True), meta, source="plan_vs_training fit runs")
-    shape = SHAPE and law_name in ("mpl", "auto")  # the laws with a reference shape (auto: its mpl member)
-    return make_law(law_name, n_boot=n_boot, window_refits=WINDOW, shape_refits=shape).fit(curves, schedules=scheds)
+    name, opts = LAW_OPTIONS.get(law_name, (law_name, {}))
+    shape = SHAPE and name in ("mpl", "auto")  # the laws with a reference shape (auto: its mpl member)
+    return make_law(name, n_boot=n_boot, window_refits=WINDOW, shape_refits=shape, **opts).fit(curves, schedules=scheds)
 
 
-def run(s, smoke, workers, law_name="mpl", predict_only=False):
+def run(s, smoke, workers, law_name="mpl", predict_only=False, plan_names=None):
     from lrplan.plan import Constraints, load_objective, plan_schedule
 
     t1 = s["t1"]
@@ -161,6 +162,8 @@ def run(s, smoke, workers, law_name="mpl", predict_only=False):
     c = Constraints.build(t2, PEAK, warmup=w)
     plans = {}
     for name, (res, robust) in PLANS.items():
+        if plan_names and name not in plan_names:
+            continue
         _, objective, band, info = load_objective(law, robust=robust)
         plans[name] = plan_schedule(objective, c, band_model=band, resolution=res, law_info=info)
     main_plan = plans["plan"]
@@ -207,14 +210,16 @@ def predictions(r) -> dict:
     """What the fit predicts, before any T2 run: the pre-registered record of ``--predict-only``."""
     plans = r["plans"]
     return {
-        "protocol": (f"Fit lrplan MPL (n_boot={FULL['n_boot']}, window_refits={list(WINDOW)}, shape_refits={SHAPE}) on the "
+        "protocol": (f"Fit lrplan {LAW_LABEL[r['law_name']]} (n_boot={FULL['n_boot']}, window_refits={list(WINDOW)}, "
+                     f"shape_refits={SHAPE}) on the "
                      f"validation curves of constant and cosine-to-10 % runs of T1 = {r['t1']} steps (seeds {r['fit_seeds']}); "
-                     f"plan T2 = {r['t2']} steps; train every plan and both baselines with seeds {r['seeds']}. Goal 1: the "
+                     f"plan T2 = {r['t2']} steps; train the plan(s) {list(plans)} and both baselines with seeds {r['seeds']}. Goal 1: the "
                      "default plan ('plan') has a measured mean final val loss <= the best baseline's. Goal 2: for each "
                      "baseline, the measured gain (baseline mean - plan mean) of the default plan lies inside the "
                      "planner's gain band (bootstrap band widened to the window and shape refits); the window-only and "
                      "bootstrap-only bands are reported beside it."),
-        "t1": r["t1"], "t2": r["t2"], "seeds": r["seeds"], "fit_seeds": r["fit_seeds"], "window_refits": list(WINDOW),
+        "law": r["law_name"], "t1": r["t1"], "t2": r["t2"], "seeds": r["seeds"], "fit_seeds": r["fit_seeds"],
+        "window_refits": list(WINDOW),
         "shape_refits": SHAPE,
         "predicted_final": {**{name: p.final("plan") for name, p in plans.items()},
                             **{b: plans["plan"].final(b) for b in plans["plan"].baselines}},
@@ -229,7 +234,16 @@ def predictions(r) -> dict:
 
 #: name -> (free-form resolution, robust option); ``plan`` is what ``lrplan plan`` does by default
 PLANS = {"plan": (DEFAULT_RESOLUTION, None), "plan (per step)": (4096, None), "plan (bootstrap mean)": (DEFAULT_RESOLUTION, "mean")}
-LAW_LABEL = {"mpl": "MPL", "momentum": "momentum law", "auto": "`auto` law (LOO-weighted momentum/MPL/bound)"}
+LAW_LABEL = {"mpl": "MPL", "momentum": "momentum law", "auto": "`auto` law (LOO-weighted momentum/MPL/bound)",
+             "mpl-shape": "MPL with `shape=\"auto\"` (beta and gamma held at the published values when the free fit puts "
+                          "either on a bound, the free fit kept as the shape refit)"}
+PLAN_TEXT = {"plan": f"`plan` = the default free-form plan of `lrplan plan` ({DEFAULT_RESOLUTION} geometric blocks)",
+             "plan (per step)": "`plan (per step)` = the same objective with up to 4096 blocks (one free decrement per step "
+                                "here; the default before this benchmark's first version showed it exploiting the law)",
+             "plan (bootstrap mean)": "`plan (bootstrap mean)` = the robust option (expected loss over the bootstrap refits, "
+                                      f"{DEFAULT_RESOLUTION} blocks)"}
+#: benchmark law names that are a registered law with options
+LAW_OPTIONS = {"mpl-shape": ("mpl", {"shape": "auto"})}
 SLUGS = {"plan": "plan32", "plan (per step)": "plan", "plan (bootstrap mean)": "plan32mean", "cosine to 10%": "cosine10", "wsd 20% linear": "wsd20lin"}
 
 
@@ -274,10 +288,8 @@ def markdown(r, s) -> str:
         "",
         f"Fit: lrplan {LAW_LABEL.get(r.get('law_name', 'mpl'))} (bootstrap refits: {law.get('bootstrap_fits', 0)}) on the validation curves of a constant and a "
         f"cosine-to-10 % run of T1 = {r['t1']} steps, seeds {r['fit_seeds']} of each (nano GPT, batch {s['batch_size']}, corpus `{s['corpus']}`, "
-        f"peak {PEAK:g}, warmup {s['warmup']}). Plans for T2 = {r['t2']} steps: `plan` = the default free-form plan of "
-        f"`lrplan plan` ({DEFAULT_RESOLUTION} geometric blocks), `plan (per step)` = the same objective with up to 4096 blocks (one free "
-        "decrement per step here; the default before this benchmark's first version showed it exploiting the law), "
-        f"`plan (bootstrap mean)` = the robust option (expected loss over the bootstrap refits, {DEFAULT_RESOLUTION} blocks). "
+        f"peak {PEAK:g}, warmup {s['warmup']}). Plans for T2 = {r['t2']} steps: "
+        + "; ".join(PLAN_TEXT[name] for name in plans) + ". "
         f"Every schedule trained with seeds {r['seeds']}. Loss: final validation loss (nats/byte, "
         f"{s['eval_batches']} x {s['eval_batch_size']} sequences) after T2 steps; predicted = the fitted law at the last step.",
         "",
@@ -318,8 +330,8 @@ def markdown(r, s) -> str:
 
 
 def _band_provenance(r) -> str:
-    pre = PREREGISTERED / f"plan_vs_training_t{r['t1']}.json"
-    if pre.exists() and r.get("law_name", "mpl") == "mpl" and tuple(r["seeds"]) == FULL["seeds"]:
+    pre = PREREGISTERED / prereg_name(r["t1"], r.get("law_name", "mpl"))
+    if pre.exists() and tuple(r["seeds"]) == FULL["seeds"]:
         if json.loads(pre.read_text()).get("shape_refits"):
             return (f"The band with window and shape refits and these predictions were pre-registered in "
                     f"`benchmarks/preregistered/{pre.name}` before any T2 run of this section was trained.")
@@ -330,6 +342,11 @@ def _band_provenance(r) -> str:
     return ("The window-refit band and the shape refits were added after this section's results had been seen (post hoc "
             "here); `--t1 1500` and `--t1 2000` are the pre-registered tests of the window-refit band, `--t1 2500` of the "
             "shape refits.")
+
+
+def prereg_name(t1: int, law_name: str) -> str:
+    """The pre-registration file of a horizon and law (``plan_vs_training_t<T1>[_<law>].json``)."""
+    return f"plan_vs_training_t{t1}" + ("" if law_name == "mpl" else f"_{law_name}") + ".json"
 
 
 def _fitted_line(law: dict) -> str:
@@ -346,21 +363,26 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--t1", type=int, default=FULL["t1"], help="fit horizon in steps (plans for 3 x T1)")
     ap.add_argument("--seeds", default="0,1,2", help="seeds of the T2 runs (the fit always uses seeds 0,1,2)")
-    ap.add_argument("--law", default="mpl", choices=("mpl", "momentum", "auto"),
+    ap.add_argument("--law", default="mpl", choices=("mpl", "momentum", "auto", "mpl-shape"),
                     help="law fitted on the short runs and planned under (default mpl; others get their own section)")
+    ap.add_argument("--plans", default=",".join(PLANS), help=f"plans to train (comma-separated; default all: {', '.join(PLANS)})")
     ap.add_argument("--predict-only", action="store_true",
                     help="train the fitting runs, fit and plan, write benchmarks/preregistered/plan_vs_training_t<T1>.json; no T2 run")
     args = ap.parse_args(argv)
     seeds = tuple(int(x) for x in args.seeds.split(","))
     s = SMOKE if args.smoke else {**FULL, "t1": args.t1, "seeds": seeds}
-    r = run(s, args.smoke, 1 if args.smoke else args.workers, args.law, predict_only=args.predict_only)
+    plan_names = [x.strip() for x in args.plans.split(",") if x.strip()]
+    unknown = [x for x in plan_names if x not in PLANS]
+    if unknown or "plan" not in plan_names:
+        ap.error(f"--plans: choose from {', '.join(PLANS)}, including plan (got {args.plans!r})")
+    r = run(s, args.smoke, 1 if args.smoke else args.workers, args.law, predict_only=args.predict_only, plan_names=plan_names)
     if args.predict_only:
         from lrplan import _io
 
         rec = predictions(r)
         print(json.dumps(rec, indent=2))
         if not args.smoke:
-            _io.write_json(PREREGISTERED / f"plan_vs_training_t{r['t1']}.json", rec)
+            _io.write_json(PREREGISTERED / prereg_name(r["t1"], args.law), rec)
         return r
     r["summary"] = summarise(r)
     text = markdown(r, s)

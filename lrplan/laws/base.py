@@ -124,6 +124,8 @@ class Law:
         self.loo_: list = []
         self.window_: list = []
         self.shape_: list = []
+        #: parameters the point fit (and its refits) held at a reference shape, normalised units
+        self.fixed_: dict[str, float] = {}
 
     # ---- subclass hooks --------------------------------------------------------------------
     def options(self) -> dict[str, Any]:
@@ -151,11 +153,12 @@ class Law:
     # ---- fitting ---------------------------------------------------------------------------
     def _fit_theta(self, data: list[CurveData], peak: float, feats=None, start=None, weights=None,
                    fixed: dict[str, float] | None = None) -> fitting.FitResult:
-        """Fit on ``data``; ``fixed`` holds named parameters at values in normalised units."""
+        """Fit on ``data``; ``fixed`` holds named parameters at values in normalised units (default:
+        the shape the point fit holds, ``fixed_``; ``{}`` = all free)."""
         feats = feats if feats is not None else [self._features(d.lr / peak, d.steps) for d in data]
         params = self._params(data)
         y = np.concatenate([d.loss for d in data])
-        fixed = fixed or {}
+        fixed = getattr(self, "fixed_", {}) if fixed is None else fixed
         names = [p.name for p in params]
         unknown = [n for n in fixed if n not in names]
         if unknown:
@@ -196,31 +199,41 @@ class Law:
             raise FitError(f"{self.name} law: too few points ({sum(d.steps.size for d in data)}) for {n_par} parameters")
         peak = max(float(d.lr.max()) for d in data)
         feats = [self._features(d.lr / peak, d.steps) for d in data]
-        res = self._fit_theta(data, peak, feats)
+        self.fixed_, free, note = self._choose_shape(data, peak, feats)
+        res = free if free is not None and not self.fixed_ else self._fit_theta(data, peak, feats)
         self.peak_ = peak
         self.theta_ = res.theta
         self.params_ = self._to_abs(res.theta, peak)
         self.report_ = res.to_dict()
+        self.report_["fixed"] = dict(self.fixed_)
         spikes = find_spikes(data)
-        self.report_["warnings"] = list(res.warnings) + spikes
+        self.report_["warnings"] = list(res.warnings) + ([note] if note else []) + spikes
         fitting.warn_all(self.report_["warnings"])
         self.data_ = [d.summary() for d in data]
         self.boot_ = self._bootstrap(data, peak, feats) if self.n_boot > 0 else []
         self.loo_ = self._leave_one_out(data, peak, feats) if self.loo and len(data) > 1 else []
         n_warn = len(self.report_["warnings"])
         self.window_ = self._window_refits(data, peak)
-        self.shape_ = self._shape_refits(data, peak, feats) if self.shape_refits else []
+        self.shape_ = self._shape_refits(data, peak, feats, free) if self.shape_refits else []
         fitting.warn_all(self.report_["warnings"][n_warn:])
         return self
 
-    def _shape_refits(self, data, peak, feats) -> list[dict[str, Any]]:
+    def _choose_shape(self, data, peak, feats) -> tuple[dict[str, float], fitting.FitResult | None, str | None]:
+        """The shape the point fit holds (``{}`` = none), the free fit if one was made to decide, and
+        a note for the report. Laws with a shape option override this (the multi-power law)."""
+        return {}, None, None
+
+    def _shape_refits(self, data, peak, feats, free=None) -> list[dict[str, Any]]:
+        """Refits with another shape: each reference shape for a free point fit; the free fit for a
+        point fit that holds a shape (``free``: that fit, when it was already made)."""
         if not self.reference_shapes:
             self.report_["warnings"].append(f"shape refits: the {self.name} law has no reference shape; none made")
             return []
+        alternatives = {"free": {}} if self.fixed_ else self.reference_shapes
         out = []
-        for label, shape in self.reference_shapes.items():
+        for label, shape in alternatives.items():
             try:
-                r = self._fit_theta(data, peak, feats, fixed=shape)
+                r = free if not shape and free is not None else self._fit_theta(data, peak, feats, fixed=shape)
             except FitError as e:
                 self.report_["warnings"].append(f"shape refit {label!r} failed: {e}")
                 continue

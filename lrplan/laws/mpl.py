@@ -21,6 +21,12 @@ Reference shape (``shape_refits=True``): beta and gamma held at the mean of the 
 depend on the LR units. Constant and cosine fitting runs of a small model can leave the shape on
 its bounds; the refit with the published shape then shows how much a prediction for another
 cooldown depends on it (see :mod:`lrplan.laws.base`).
+
+``shape`` chooses the shape of the point fit itself: ``"free"`` (default) fits beta and gamma;
+``"published"`` holds them at the published values (5 free parameters); ``"auto"`` fits them and,
+when the free fit puts either on a bound (the fitting schedules do not identify the shape), holds
+them at the published values instead. A held shape applies to every refit (bootstrap, leave-one-
+out, window), and the shape refit is then the free fit.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import numpy as np
 
 from lrplan import fitting
 from lrplan.laws import kernels as K
+from lrplan.errors import LrplanError
 from lrplan.laws.base import Law, floor_param, register
 
 #: steps x change points up to which predictions use the exact change-point sum
@@ -46,6 +53,10 @@ LONG_NEAR, LONG_GRID = 6, 16
 #: bounds that keep fits off the B/beta ridge (beta -> 0) and the C/gamma trade-off
 BETA_BOUNDS = (0.3, 1.5)
 GAMMA_BOUNDS = (0.3, 0.9)
+#: point-fit shape options (see the module docstring)
+SHAPES = ("free", "published", "auto")
+#: a shape parameter within this fraction of its range from a bound counts as on the bound
+BOUND_TOL = 1e-4
 #: mean of the published beta and gamma (lrplan.datasets.MPL_PUBLISHED_PARAMS; a test keeps them equal)
 PUBLISHED_SHAPE = {"beta": 0.59138235, "gamma": 0.64379453}
 
@@ -58,6 +69,29 @@ class MultiPowerLaw(Law):
     #: curves (same held-out PredE at 25M/100M/400M), so LOO refits refine the full fit
     loo_warm_start = True
     reference_shapes = {"published": PUBLISHED_SHAPE}
+
+    def __init__(self, shape: str = "free", **kw):
+        super().__init__(**kw)
+        if shape not in SHAPES:
+            raise LrplanError(f"mpl law: shape must be one of {', '.join(SHAPES)}, got {shape!r}")
+        self.shape = shape
+
+    def options(self):
+        return {"shape": self.shape}
+
+    def _choose_shape(self, data, peak, feats):
+        if self.shape == "free":
+            return {}, None, None
+        held = ", ".join(f"{k} {v:.3f}" for k, v in PUBLISHED_SHAPE.items())
+        if self.shape == "published":
+            return dict(PUBLISHED_SHAPE), None, None
+        free = self._fit_theta(data, peak, feats, fixed={})
+        on_bound = [n for n, (lo, hi) in (("beta", BETA_BOUNDS), ("gamma", GAMMA_BOUNDS))
+                    if min(free.params[n] - lo, hi - free.params[n]) <= BOUND_TOL * (hi - lo)]
+        if not on_bound:
+            return {}, free, None
+        return dict(PUBLISHED_SHAPE), free, (f"mpl law: the free fit puts {' and '.join(on_bound)} on a bound (the fitting "
+                                             f"curves do not identify the annealing shape): shape held at the published {held}")
 
     def _params(self, data):
         return [
