@@ -375,3 +375,46 @@ def test_fixing_parameters_refits_the_rest_and_reports_every_parameter():
     assert np.isnan(r.rel_se["beta"]) and np.isnan(r.rel_se["gamma"])
     with pytest.raises(LrplanError, match="unknown parameter\\(s\\) gama"):
         law._fit_theta(data, peak, fixed={"gama": 0.5})
+
+
+def test_mpl_shape_published_holds_beta_and_gamma_in_the_fit_and_every_refit():
+    from lrplan.laws.mpl import PUBLISHED_SHAPE
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        law = MultiPowerLaw(shape="published", n_boot=3, window_refits=(0.2,), shape_refits=True).fit(synthetic(mpl_truth))
+    held = lambda p: (p["beta"], p["gamma"]) == (PUBLISHED_SHAPE["beta"], PUBLISHED_SHAPE["gamma"])  # noqa: E731
+    assert held(law.params_) and law.fixed_ == PUBLISHED_SHAPE and law.report_["fixed"] == PUBLISHED_SHAPE
+    assert all(held(b) for b in law.boot_) and held(law.window_[0]["params"])
+    (free,) = law.shape_                                   # the alternative to a held shape is the free fit
+    assert free["shape"] == "free" and free["fixed"] == {} and not held(free["params"])
+    assert free["params"]["beta"] == pytest.approx(TRUE_MPL["beta"], abs=0.05) and free["cost_ratio"] < 1
+    back = Law.from_dict(json.loads(json.dumps(law.to_dict())))
+    assert back.shape == "published" and back.shape_ == law.shape_
+
+
+def test_mpl_shape_auto_keeps_an_identified_shape_and_holds_one_left_on_a_bound():
+    from lrplan.laws.mpl import PUBLISHED_SHAPE
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # constant, cosine and a step decay identify the truth's shape (inside the bounds): kept free
+        kept = MultiPowerLaw(shape="auto", shape_refits=True).fit(synthetic(mpl_truth))
+        # constant and cosine only, a truth with a steep shape: the free fit puts gamma on its bound
+        truth = {**TRUE_MPL, "beta": 1.2, "gamma": 0.4}
+        curves = synthetic(lambda lr, steps: K.mpl_loss(lr, steps, *truth.values(), method="exact"), noise=1e-3,
+                           specs={k: SPECS[k] for k in ("cos", "const")})
+        held = MultiPowerLaw(shape="auto", shape_refits=True).fit(curves)
+        free = MultiPowerLaw().fit(curves)
+    assert kept.fixed_ == {} and kept.params_["beta"] == pytest.approx(TRUE_MPL["beta"], abs=0.02)
+    assert [r["shape"] for r in kept.shape_] == ["published"]
+    assert free.params_["gamma"] == pytest.approx(0.9)     # GAMMA_BOUNDS[1]
+    assert held.fixed_ == PUBLISHED_SHAPE and held.params_["gamma"] == PUBLISHED_SHAPE["gamma"]
+    assert any("puts gamma on a bound" in w and "shape held at the published beta 0.591, gamma 0.644" in w
+               for w in held.report_["warnings"])
+    assert held.shape_[0]["shape"] == "free" and held.shape_[0]["params"] == pytest.approx(free.params_)
+
+
+def test_mpl_shape_option_is_checked():
+    with pytest.raises(LrplanError, match="shape must be one of free, published, auto, got 'fixed'"):
+        MultiPowerLaw(shape="fixed")

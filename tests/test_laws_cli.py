@@ -209,3 +209,20 @@ def test_shape_refits_for_a_law_without_a_reference_shape_is_one_line_exit_2(fil
     assert main(["fit", str(curves), "--lr-file", str(lr_file), "--law", "momentum", "--shape-refits", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.splitlines() == [err] and "no published reference shape" in err and not out.exists()
+
+
+def test_fit_mpl_shape_published_holds_the_shape_and_other_laws_refuse_it(files, tmp_path, capsys):
+    curves, lr_file = files
+    fit = tmp_path / "fit.json"
+    assert main(["fit", str(curves), "--lr-file", str(lr_file), "--law", "mpl", "--boot", "0", "--no-loo",
+                 "--mpl-shape", "published", "--out", str(fit)]) == 0
+    art = json.loads(fit.read_text())
+    assert art["options"]["shape"] == "published"
+    assert (art["params"]["beta"], art["params"]["gamma"]) == (pytest.approx(0.59138235), pytest.approx(0.64379453))
+    capsys.readouterr()
+    for args, message in ((["--law", "momentum", "--mpl-shape", "auto"], "only for --law mpl"),
+                          (["--law", "mpl", "--mpl-shape", "fixed"], "shape must be one of free, published, auto")):
+        out = tmp_path / "bad.json"
+        assert main(["fit", str(curves), "--lr-file", str(lr_file), *args, "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.splitlines() == [err] and message in err and not out.exists()

@@ -75,6 +75,9 @@ def fit_cmd(
     shape_refits: Annotated[bool, typer.Option("--shape-refits", help=(
         "Also refit with the law's shape held at its published values (mpl: beta, gamma; auto: its mpl member); "
         "bands widen to contain that refit (recommended when the fit puts beta or gamma on a bound)."))] = False,
+    mpl_shape: Annotated[str, typer.Option("--mpl-shape", help=(
+        "mpl only: free (fit beta and gamma), published (hold them at the published values) or auto (hold them when "
+        "the free fit puts either on a bound, i.e. the curves do not identify the annealing shape)."))] = "free",
     split: SplitOpt = None,
     fmt: FormatOpt = None,
     mapping: MapOpt = None,
@@ -101,6 +104,10 @@ def fit_cmd(
         raise LrplanError(f"--window-refits {window_refits!r}: expected comma-separated fractions such as 0.1,0.2,0.3") from None
     opts = {"n_boot": boot, "seed": seed, "window_refits": fractions, "shape_refits": shape_refits}
     opts |= {} if law == "auto" else {"loo": loo}
+    if mpl_shape != "free":
+        if law != "mpl":
+            raise LrplanError(f"--mpl-shape {mpl_shape}: only for --law mpl (got --law {law})")
+        opts["shape"] = mpl_shape
     estimator = make_law(law, **opts)
     if shape_refits and not estimator.reference_shapes:
         raise LrplanError(f"--shape-refits: the {law} law has no published reference shape (only mpl, or auto with an mpl member)")
