@@ -308,7 +308,7 @@ def test_shape_refit_holds_the_shape_and_agrees_when_the_truth_has_that_shape():
     curves = synthetic(lambda lr, steps: K.mpl_loss(lr, steps, *truth.values(), method="exact"), noise=2e-4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        law = MultiPowerLaw(shape_refits=True).fit(curves)
+        law = MultiPowerLaw(shape="free", shape_refits=True).fit(curves)
     (refit,) = law.shape_
     assert refit["shape"] == "published" and refit["fixed"] == PUBLISHED_SHAPE
     assert refit["params"]["beta"] == PUBLISHED_SHAPE["beta"] and refit["params"]["gamma"] == PUBLISHED_SHAPE["gamma"]
@@ -327,8 +327,8 @@ def test_shape_refits_widen_the_band_when_the_schedules_leave_the_shape_open():
                        specs={k: SPECS[k] for k in ("cos", "const")})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plain = MultiPowerLaw(n_boot=4).fit(curves)
-        shaped = MultiPowerLaw(n_boot=4, shape_refits=True).fit(curves)
+        plain = MultiPowerLaw(shape="free", n_boot=4).fit(curves)
+        shaped = MultiPowerLaw(shape="free", n_boot=4, shape_refits=True).fit(curves)
     lr = parse("wsd:peak=3e-4,warmup=500,cooldown=0.1,floor=3e-5,steps=36000").array()
     steps = np.array([35999])
     p0, lo0, hi0 = plain.predict_band(lr, steps)
@@ -405,7 +405,7 @@ def test_mpl_shape_auto_keeps_an_identified_shape_and_holds_one_left_on_a_bound(
         curves = synthetic(lambda lr, steps: K.mpl_loss(lr, steps, *truth.values(), method="exact"), noise=1e-3,
                            specs={k: SPECS[k] for k in ("cos", "const")})
         held = MultiPowerLaw(shape="auto", shape_refits=True).fit(curves)
-        free = MultiPowerLaw().fit(curves)
+        free = MultiPowerLaw(shape="free").fit(curves)
     assert kept.fixed_ == {} and kept.params_["beta"] == pytest.approx(TRUE_MPL["beta"], abs=0.02)
     assert [r["shape"] for r in kept.shape_] == ["published"]
     assert free.params_["gamma"] == pytest.approx(0.9)     # GAMMA_BOUNDS[1]

@@ -194,7 +194,7 @@ def test_fit_with_shape_refits_stores_the_published_shape_refit(files, tmp_path,
     curves, lr_file = files
     fit = tmp_path / "fit.json"
     assert main(["fit", str(curves), "--lr-file", str(lr_file), "--law", "mpl", "--boot", "0", "--no-loo",
-                 "--shape-refits", "--out", str(fit)]) == 0
+                 "--mpl-shape", "free", "--shape-refits", "--out", str(fit)]) == 0
     out = " ".join(capsys.readouterr().out.split())   # rich wraps long lines
     assert "shape refit 'published' (mpl: beta 0.591382, gamma 0.643795): in-sample objective x" in out
     art = json.loads(fit.read_text())
@@ -220,7 +220,7 @@ def test_fit_mpl_shape_published_holds_the_shape_and_other_laws_refuse_it(files,
     assert art["options"]["shape"] == "published"
     assert (art["params"]["beta"], art["params"]["gamma"]) == (pytest.approx(0.59138235), pytest.approx(0.64379453))
     capsys.readouterr()
-    for args, message in ((["--law", "momentum", "--mpl-shape", "auto"], "only for --law mpl"),
+    for args, message in ((["--law", "momentum", "--mpl-shape", "free"], "only for --law mpl"),
                           (["--law", "mpl", "--mpl-shape", "fixed"], "shape must be one of free, published, auto")):
         out = tmp_path / "bad.json"
         assert main(["fit", str(curves), "--lr-file", str(lr_file), *args, "--out", str(out)]) == 2

@@ -76,8 +76,8 @@ def fit_cmd(
         "Also refit with the law's shape held at its published values (mpl: beta, gamma; auto: its mpl member); "
         "bands widen to contain that refit (recommended when the fit puts beta or gamma on a bound)."))] = False,
     mpl_shape: Annotated[str, typer.Option("--mpl-shape", help=(
-        "mpl only: free (fit beta and gamma), published (hold them at the published values) or auto (hold them when "
-        "the free fit puts either on a bound, i.e. the curves do not identify the annealing shape)."))] = "free",
+        "mpl only: auto (fit beta and gamma, but hold them at the published values when the free fit puts either on "
+        "a bound, i.e. the curves do not identify the annealing shape), free or published (always hold them)."))] = "auto",
     split: SplitOpt = None,
     fmt: FormatOpt = None,
     mapping: MapOpt = None,
@@ -104,7 +104,7 @@ def fit_cmd(
         raise LrplanError(f"--window-refits {window_refits!r}: expected comma-separated fractions such as 0.1,0.2,0.3") from None
     opts = {"n_boot": boot, "seed": seed, "window_refits": fractions, "shape_refits": shape_refits}
     opts |= {} if law == "auto" else {"loo": loo}
-    if mpl_shape != "free":
+    if mpl_shape != "auto":
         if law != "mpl":
             raise LrplanError(f"--mpl-shape {mpl_shape}: only for --law mpl (got --law {law})")
         opts["shape"] = mpl_shape

@@ -22,10 +22,13 @@ depend on the LR units. Constant and cosine fitting runs of a small model can le
 its bounds; the refit with the published shape then shows how much a prediction for another
 cooldown depends on it (see :mod:`lrplan.laws.base`).
 
-``shape`` chooses the shape of the point fit itself: ``"free"`` (default) fits beta and gamma;
-``"published"`` holds them at the published values (5 free parameters); ``"auto"`` fits them and,
-when the free fit puts either on a bound (the fitting schedules do not identify the shape), holds
-them at the published values instead. A held shape applies to every refit (bootstrap, leave-one-
+``shape`` chooses the shape of the point fit itself: ``"free"`` fits beta and gamma;
+``"published"`` holds them at the published values (5 free parameters); ``"auto"`` (default) fits
+them and, when the free fit puts either on a bound (the fitting schedules do not identify the
+shape), holds them at the published values instead. ``auto`` became the default after the planner
+checks on the built-in trainer (benchmarks/RESULTS.md, ``plan_vs_training*``): every free fit there
+put beta on its bound and over-predicted the plan's gain over WSD about 2x; with the held shape the
+pre-registered T1 = 3000 check predicted it within 0.0004 nats/byte. A held shape applies to every refit (bootstrap, leave-one-
 out, window), and the shape refit is then the free fit.
 """
 
@@ -70,7 +73,7 @@ class MultiPowerLaw(Law):
     loo_warm_start = True
     reference_shapes = {"published": PUBLISHED_SHAPE}
 
-    def __init__(self, shape: str = "free", **kw):
+    def __init__(self, shape: str = "auto", **kw):
         super().__init__(**kw)
         if shape not in SHAPES:
             raise LrplanError(f"mpl law: shape must be one of {', '.join(SHAPES)}, got {shape!r}")
