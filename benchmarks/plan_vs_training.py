@@ -71,6 +71,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -413,7 +414,8 @@ def main(argv=None):
         # each non-default option names its own section: (is set, section suffix, command flag)
         options = [(args.law != "mpl", f"_{args.law}", f" --law {args.law}"),
                    (args.t1 != FULL["t1"], f"_t{args.t1}", f" --t1 {args.t1}"),
-                   (seeds != FULL["seeds"], f"_seeds{''.join(map(str, seeds))}", f" --seeds {args.seeds}")]
+                   (seeds != FULL["seeds"], f"_seeds{''.join(map(str, seeds))}", f" --seeds {args.seeds}"),
+                   (plan_names != list(PLANS), "", f" --plans {shlex.quote(','.join(plan_names))}")]
         write_section("plan_vs_training" + "".join(suffix for on, suffix, _ in options if on), text,
                       command="nice -n 10 python benchmarks/plan_vs_training.py" + "".join(flag for on, _, flag in options if on))
     return r
