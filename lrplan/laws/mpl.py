@@ -25,11 +25,12 @@ cooldown depends on it (see :mod:`lrplan.laws.base`).
 ``shape`` chooses the shape of the point fit itself: ``"free"`` fits beta and gamma;
 ``"published"`` holds them at the published values (5 free parameters); ``"auto"`` (default) fits
 them and, when the free fit puts either on a bound (the fitting schedules do not identify the
-shape), holds them at the published values instead. ``auto`` became the default after the planner
-checks on the built-in trainer (benchmarks/RESULTS.md, ``plan_vs_training*``): every free fit there
-put beta on its bound and over-predicted the plan's gain over WSD about 2x; with the held shape the
-pre-registered T1 = 3000 check predicted it within 0.0004 nats/byte. A held shape applies to every refit (bootstrap, leave-one-
-out, window), and the shape refit is then the free fit.
+shape), holds them at the published values instead. A held shape applies to every refit
+(bootstrap, leave-one-out, window), and the shape refit is then the free fit. ``auto`` became the
+default after the planner checks on the built-in trainer (benchmarks/RESULTS.md,
+``plan_vs_training*``): every free fit there put beta on its bound and over-predicted the plan's
+gain over WSD about 2x; with the held shape five pre-registered checks predicted it within 0.003
+nats/byte (docs/laws.md has the trade-off on the multi-power-law curves).
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ import itertools
 import numpy as np
 
 from lrplan import fitting
-from lrplan.laws import kernels as K
 from lrplan.errors import LrplanError
+from lrplan.laws import kernels as K
 from lrplan.laws.base import Law, floor_param, register
 
 #: steps x change points up to which predictions use the exact change-point sum
@@ -85,7 +86,6 @@ class MultiPowerLaw(Law):
     def _choose_shape(self, data, peak, feats):
         if self.shape == "free":
             return {}, None, None
-        held = ", ".join(f"{k} {v:.3f}" for k, v in PUBLISHED_SHAPE.items())
         if self.shape == "published":
             return dict(PUBLISHED_SHAPE), None, None
         free = self._fit_theta(data, peak, feats, fixed={})
@@ -93,6 +93,7 @@ class MultiPowerLaw(Law):
                     if min(free.params[n] - lo, hi - free.params[n]) <= BOUND_TOL * (hi - lo)]
         if not on_bound:
             return {}, free, None
+        held = ", ".join(f"{k} {v:.3f}" for k, v in PUBLISHED_SHAPE.items())
         return dict(PUBLISHED_SHAPE), free, (f"mpl law: the free fit puts {' and '.join(on_bound)} on a bound (the fitting "
                                              f"curves do not identify the annealing shape): shape held at the published {held}")
 
