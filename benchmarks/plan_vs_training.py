@@ -58,6 +58,9 @@ predicted it best at T1 = 1500..2500). Pre-registered before any of its plan run
 trained and seen before: a weaker test, only the plan's runs are new) and at T1 = 3000 (fresh: its
 fitting runs trained before, with the standard configuration, nothing of T2 = 9000 trained). The
 free-shape default plan is pre-registered at T1 = 3000 too (``plan_vs_training_t3000.json``).
+After those results the held shape became lrplan's default (``--law mpl`` here keeps the free shape
+the older sections ran); ``--law mpl-shape --plans plan --t1 1200`` is a second fresh check of it
+(fitting runs trained, then predictions committed, before any T2 = 3600 run).
 
     nice -n 10 python benchmarks/plan_vs_training.py           # full (~30 min on 2 shared cores)
     nice -n 10 python benchmarks/plan_vs_training.py --t1 200  # the short-horizon version
