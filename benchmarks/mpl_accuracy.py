@@ -68,8 +68,9 @@ def run(sizes, laws, n_boot, smoke=False):
                 warnings.simplefilter("ignore")
                 t0 = time.perf_counter()
                 law = make_law(name, n_boot=n_boot, window_refits=() if smoke else WINDOW,
-                               shape_refits=not smoke and name in ("mpl", "auto"),
-                               **({} if name == "auto" else {"loo": True})).fit(curves, runs=MPL_TRAIN)
+                               **({} if name == "auto" else {"loo": True}))
+                law.shape_refits = not smoke and bool(law.reference_shapes)  # mpl, and auto's mpl member
+                law.fit(curves, runs=MPL_TRAIN)
                 dt = time.perf_counter() - t0
             m, per = evaluate(law, curves)
             rows.append((size, name, m, dt))

@@ -152,8 +152,9 @@ def fit_law(folders, specs, t1, warmup, n_boot, law_name="mpl"):
         scheds[run] = parse(spec, t1)
     curves = Curves(pd.concat(frames, ignore_index=True), meta, source="plan_vs_training fit runs")
     name, opts = LAW_OPTIONS.get(law_name, (law_name, {}))
-    shape = SHAPE and name in ("mpl", "auto")  # the laws with a reference shape (auto: its mpl member)
-    return make_law(name, n_boot=n_boot, window_refits=WINDOW, shape_refits=shape, **opts).fit(curves, schedules=scheds)
+    law = make_law(name, n_boot=n_boot, window_refits=WINDOW, **opts)
+    law.shape_refits = SHAPE and bool(law.reference_shapes)  # mpl, and auto through its mpl member
+    return law.fit(curves, schedules=scheds)
 
 
 def run(s, smoke, workers, law_name="mpl", predict_only=False, plan_names=None):

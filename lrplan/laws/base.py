@@ -158,7 +158,7 @@ class Law:
         feats = feats if feats is not None else [self._features(d.lr / peak, d.steps) for d in data]
         params = self._params(data)
         y = np.concatenate([d.loss for d in data])
-        fixed = getattr(self, "fixed_", {}) if fixed is None else fixed
+        fixed = self.fixed_ if fixed is None else fixed
         names = [p.name for p in params]
         unknown = [n for n in fixed if n not in names]
         if unknown:

@@ -151,8 +151,9 @@ class Ensemble(Objective):
     ``mode="upper"`` the upper band mean + z * std (z = 1.645 for a one-sided 95 % / two-sided 90 %
     band), i.e. the schedule that is good even when the law is pessimistic.
 
-    ``window``: fit-window refits (:mod:`lrplan.laws.base`); they are not optimised over, they only
-    widen :meth:`band` (and the planner's gain bands) to contain their predictions."""
+    ``window``: the fit's band-widening refits (fit-window and shape refits, :mod:`lrplan.laws.base`);
+    they are not optimised over, they only widen :meth:`band` (and the planner's gain bands) to
+    contain their predictions."""
 
     name = "ensemble"
 

@@ -126,8 +126,8 @@ def _warn_band_limits(steps: int, info: dict) -> None:
     if info.get("law") in ("mpl", "auto") and shape_at_bound and not info.get("shape_refits"):
         warnings.warn("the fit's annealing shape (beta/gamma) sits on a bound, so the fitting curves do not pin it "
                       "down and gains over other cooldowns can be far off; refit with `lrplan fit --shape-refits` "
-                      "to widen the bands by the published shape, or with `--law mpl --mpl-shape auto` to fit with "
-                      "it (see docs/laws.md)", LrplanWarning, stacklevel=3)
+                      "to widen the bands by the published shape, or without `--mpl-shape free` to fit with it "
+                      "(see docs/laws.md)", LrplanWarning, stacklevel=3)
 
 
 def plan_schedule(objective: Objective, constraints: Constraints, freeform: bool = True, families: bool = True,
