@@ -86,9 +86,10 @@ def run_all(configs, workers: int = 2) -> list[Path]:
     return outs
 
 
-def parse_args(doc: str, argv, seeds: int = 1, workers: bool = True, short: bool = False, first_seed: bool = False):
+def parse_args(doc: str, argv, seeds: int = 1, workers: bool = True, short: bool = False, first_seed: bool = False,
+               replay: bool = False):
     """The common command line: ``--smoke``, ``--seeds N``, ``--workers K`` (and ``--short``,
-    ``--first-seed K``: seeds K .. K + N - 1)."""
+    ``--first-seed K``: seeds K .. K + N - 1, ``--replay F``: fraction of old data after the switch)."""
     import argparse
 
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
@@ -100,6 +101,8 @@ def parse_args(doc: str, argv, seeds: int = 1, workers: bool = True, short: bool
         ap.add_argument("--short", action="store_true", help="the shared 300 + 300-step setting instead of the longer one")
     if first_seed:
         ap.add_argument("--first-seed", type=int, default=0, help="first seed (seeds K .. K + N - 1); non-zero = a replication section")
+    if replay:
+        ap.add_argument("--replay", type=float, default=0.0, help="fraction of old-domain data in the batches after the switch")
     return ap.parse_args(argv)
 
 

@@ -140,3 +140,12 @@ def test_cpt_replay_new_smoke_scores_predictions_made_before_training(bench):
 def test_cpt_predict_replication_trains_and_scores_the_new_seeds(bench):
     res = bench("cpt_predict").main(["--smoke", "--first-seed", "3"])
     assert {r["seed"] for r in res["rows"]} == {3}
+
+
+def test_cpt_predict_with_replay_trains_replay_runs_and_refuses_a_bad_fraction(bench):
+    mod = bench("cpt_predict")
+    res = mod.main(["--smoke", "--replay", "0.05"])
+    assert res["replay"] == [0.05]
+    assert {r["domain"] for r in res["rows"]} == {"pt", "cpt"}
+    with pytest.raises(SystemExit, match="replay fraction must be in"):
+        mod.main(["--smoke", "--replay", "1.5"])
