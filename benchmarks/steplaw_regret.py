@@ -56,7 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lrplan._markdown import markdown_table  # noqa: E402
 
 DATA = Path("/work/shared/data/steplaw/dense_lr_bs_loss.csv")
-METHODS = ("near", "surrogate", "joint")
+METHODS = ("near", "surrogate", "joint", "joint skew")
 # (window, focus) of the joint fit; focus f weights runs by exp(-excess / (2 f)); the default first.
 # A 5 % window was planned too and dropped for cost before any nested result was read: its fits took
 # ~10x longer (0.5-0.7 s instead of 0.04-0.07 s at 30 % of the runs) and made the nested loop ~80 min.
@@ -67,7 +67,11 @@ KNOBS = [(0.03, 0.002)] + [(w, f) for w in (0.02, 0.03) for f in (0.001, 0.002, 
 KNOBS_5 = [(0.05, f) for f in (0.001, 0.002, 0.005)]
 NESTED = "lrplan joint, nested-CV knobs"
 NESTED_5 = "lrplan joint, nested-CV knobs incl. 5 % window (added after the first nested result)"
-SELECTIONS = {NESTED: KNOBS, NESTED_5: KNOBS + KNOBS_5}  # row -> the knobs its nested CV chooses from
+# The skewed bowl (fit_joint(skew=True)), pre-registered: this row and its verdict rule were committed
+# before any regret of a skewed fit was computed; same knob grid, ties to the default, as NESTED.
+NESTED_SKEW = "lrplan joint skew, nested-CV knobs (pre-registered)"
+# row -> (the knobs its nested CV chooses from, skewed bowl)
+SELECTIONS = {NESTED: (KNOBS, False), NESTED_5: (KNOBS + KNOBS_5, False), NESTED_SKEW: (KNOBS, True)}
 
 
 def fixed_best(train: pd.DataFrame) -> tuple[float, float]:
@@ -100,12 +104,15 @@ def cell_fits(key, window: float, focus: float) -> dict:
 
 
 def law_recommender(method: str, key="all", window: float = 0.03, focus: float = 0.002):
+    """``method``: an HparamLaw method, or "joint skew" (the joint model with a skewed bowl)."""
     from lrplan.hparams import HparamLaw
+
+    skew = method == "joint skew"
 
     def rec(train, N, D):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            law = HparamLaw(method=method, window=window, focus=focus)
+            law = HparamLaw(method="joint" if skew else method, window=window, focus=focus, skew=skew)
             lr, b = law.fit(train, optima=cell_fits(key, window, focus)).predict(N, D)
         return float(lr), float(b)
 
@@ -188,9 +195,9 @@ def run_nested(task: tuple) -> tuple:
 
     from lrplan.hparams.evaluate import regret
 
-    key, (window, focus) = task
+    key, (window, focus), *skew = task  # (key, knob) or (key, knob, "skew")
     data = _GRIDS["data"][key]
-    rec = law_recommender("joint", key, window, focus)
+    rec = law_recommender("joint skew" if skew else "joint", key, window, focus)
     by_cell = {c: g for c, g in data.sort_values(["N", "D"]).groupby("cell", sort=False)}
 
     def predict(left_out, cell):
@@ -202,7 +209,7 @@ def run_nested(task: tuple) -> tuple:
         inner[i].append(regret(by_cell[j], *predict([i, j], j)))
         inner[j].append(regret(by_cell[i], *predict([i, j], i)))
     rows = [{"cell": c, **dict(zip(("lr", "batch"), predict([c], c))), "inner": float(np.mean(inner[c])),
-             "window": window, "focus": focus} for c in by_cell]
+             "window": window, "focus": focus, "skew": bool(skew)} for c in by_cell]
     return task, score(pd.DataFrame(rows))
 
 
@@ -288,6 +295,7 @@ def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: flo
         tasks += [(protocol, f"lrplan {m}", m, key) for m in methods for key in data]
     n_nested = repeats if nested_repeats is None else min(nested_repeats, repeats)
     nested_tasks = [(r, k) for r in range(n_nested) for k in KNOBS + KNOBS_5] if nested and "joint" in methods else []
+    nested_tasks += [(r, k, "skew") for r in range(n_nested) for k in KNOBS] if nested and "joint skew" in methods else []
     every = [(run_task, x) for x in tasks] + [(run_nested, x) for x in nested_tasks]
     _GRIDS["cached"] = (sum(bool(p and p.exists()) for p in (_cache_path(f, x) for f, x in every)), len(every))
     done = _pool_map(_run_task, tasks, workers)
@@ -302,10 +310,12 @@ def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: flo
     same = f"lrplan joint, first {n_nested} subsets"
     if nested_tasks and n_nested < repeats:
         groups["LOO", same, runs_label[0]] = [frames["LOO", "lrplan joint", "joint", r] for r in range(n_nested)]
-    knobs = pd.concat([f.assign(subset=r) for (r, _), f in done_nested], ignore_index=True) if done_nested else pd.DataFrame()
-    for row, grid_knobs in SELECTIONS.items() if len(knobs) else ():
+    knobs = (pd.concat([f.assign(subset=t[0], skew=len(t) > 2) for t, f in done_nested], ignore_index=True)
+             if done_nested else pd.DataFrame())
+    for row, (grid_knobs, skew) in SELECTIONS.items() if len(knobs) else ():
         rank = {k: i for i, k in enumerate(grid_knobs)}  # ties go to the earlier knob (the default first)
-        order = pd.Series([rank.get((w, f), -1) for w, f in zip(knobs["window"], knobs["focus"])], index=knobs.index)
+        order = pd.Series([rank.get((w, f), -1) if s == skew else -1
+                           for w, f, s in zip(knobs["window"], knobs["focus"], knobs["skew"])], index=knobs.index)
         pool = knobs[order >= 0].assign(order=order[order >= 0])
         chosen = pool.sort_values(["subset", "cell", "inner", "order"]).groupby(["subset", "cell"], sort=False).head(1)
         for r, f in chosen.groupby("subset"):
@@ -321,11 +331,13 @@ def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: flo
 def knob_table(knobs: pd.DataFrame) -> pd.DataFrame:
     """Per knob: how often each nested-CV row chose it and its (hindsight, not held-out) mean LOO regret."""
     rows = []
-    for (w, f), g in knobs.groupby(["window", "focus"], sort=False):
+    label = {NESTED: "chosen", NESTED_5: "chosen (incl. 5 %)", NESTED_SKEW: "chosen (skew row)"}
+    for (skew, w, f), g in knobs.groupby(["skew", "window", "focus"], sort=False):
         per_subset = g.groupby("subset")["regret"].mean() * 100
-        chosen = {f"chosen{'' if row == NESTED else ' (incl. 5 %)'} (cells x subsets)": int(g[f"chosen: {row}"].sum())
-                  for row in SELECTIONS}
-        rows.append({"window": f"{w:.0%}", "weights exp(-excess / s), s": f"{2 * f:.1%}", **chosen,
+        chosen = {f"{label[row]} (cells x subsets)": int(g[f"chosen: {row}"].sum()) for row in SELECTIONS
+                  if f"chosen: {row}" in g}
+        rows.append({"bowl": "skewed" if skew else "symmetric", "window": f"{w:.0%}",
+                     "weights exp(-excess / s), s": f"{2 * f:.1%}", **chosen,
                      "mean inner LOO regret %": g["inner"].mean() * 100,
                      "mean LOO regret % (hindsight)": per_subset.mean()})
     return pd.DataFrame(rows)
@@ -376,7 +388,7 @@ def main(argv=None) -> int:
 
         full = synthetic_grid(Ns=(1e8, 4e8), Ds=(2e9, 8e9), lr_levels=7, batch_levels=5)
         full["n_layer"], full["d_model"], full["d_ff"] = 12.0, 1024.0, 4096.0
-        grid, repeats, methods, protocols = full, 2, ("near", "joint"), ("LOO",)
+        grid, repeats, methods, protocols = full, 2, ("near", "joint", "joint skew"), ("LOO",)
     else:
         if not DATA.exists():
             print(f"{DATA} not found: the Step Law grid is needed for the full benchmark", file=sys.stderr)
@@ -393,7 +405,9 @@ def main(argv=None) -> int:
     frac = f"{args.fraction:.0%}"
     loo = table[(table["protocol"] == "LOO") & (table["runs per training cell"] == frac)].set_index("recommendation")
     honest, post_hoc = loo.loc[NESTED], loo.loc[NESTED_5] if NESTED_5 in loo.index else None
+    skewed = loo.loc[NESTED_SKEW] if NESTED_SKEW in loo.index else None
     goal = honest["mean regret %"] <= 0.10
+    goal_skew = skewed is not None and skewed["mean regret %"] <= 0.10
     best = loo.sort_values("mean regret %").iloc[0]
     text = "\n".join([
         "## Step Law grid: regret of LR / batch recommendations (`benchmarks/steplaw_regret.py`)", "",
@@ -413,7 +427,12 @@ def main(argv=None) -> int:
         "leave-one-cell-out regret over the 16 other cells only (scored on their subsampled runs; ties to the "
         "default): a clean held-out number; not run on all runs (10x the cost); a 5 % window was planned too and "
         "dropped for cost (its fits were then ~10x slower) before any nested result was read; `joint, nested-CV knobs incl. 5 % window` adds it back after that result was read (post hoc, a separate row). `near+joint (log-mean)` = geometric mean of the near and joint recommendations, "
-        "fixed before it was scored.", "",
+        "fixed before it was scored. `joint skew` = the joint fit with a skewed bowl (`HparamLaw(skew=True)`: the bowl "
+        "is multiplied by e^(k ln(lr / LR*)), k fitted, so it can rise faster above the optimal LR than below); "
+        "`joint skew, nested-CV knobs (pre-registered)` = its knobs chosen exactly as in the original nested row. The "
+        "skew was motivated by fits to all runs (the symmetric bowl's LR* moved by 0.93 octaves across the knob grid "
+        "and windows up to 10 %, the skewed one's by 0.34), not by any regret; its two rows and the verdict rule "
+        "below were committed before any regret of a skewed fit was computed.", "",
         md_table(table.astype({"s.e. over repeats %": object}).fillna({"s.e. over repeats %": "-"})), "",
         *([f"The nested-CV row covers the first {honest['repeats']} of the {repeats} subsets (it costs ~10x a plain "
            "leave-one-cell-out; the count is what finished within the session's time budget, set by the clock, not "
@@ -422,6 +441,10 @@ def main(argv=None) -> int:
         f"**Goal (mean LOO regret <= 0.10 % with <= 30 % of each cell's runs), judged on the clean nested-CV row: "
         f"{'met' if goal else 'not met'}** -- lrplan joint, nested-CV knobs {honest['mean regret %']:.3f} % "
         f"+- {honest['s.e. over repeats %']:.3f} (s.e.) (worst cell {honest['worst regret %']:.3f} %). "
+        + (f"**Pre-registered skewed-bowl row (the same protocol, a second method, committed before scoring): "
+           f"{'met' if goal_skew else 'not met'}** -- {NESTED_SKEW} {skewed['mean regret %']:.3f} % "
+           f"+- {skewed['s.e. over repeats %']:.3f} (s.e.) (worst cell {skewed['worst regret %']:.3f} %). "
+           if skewed is not None else "") +
         f"Lowest {frac} LOO mean of any row: {best.name} {best['mean regret %']:.3f} % "
         f"+- {best['s.e. over repeats %']:.3f}.", "",
         *([f"Post-hoc row (not the verdict): {NESTED_5} {post_hoc['mean regret %']:.4f} % "

@@ -369,3 +369,53 @@ def test_joint_fit_stopped_by_the_evaluation_cap_says_so(small_grid, monkeypatch
     with pytest.warns(LrplanWarning, match="joint model: the fit stopped after 3 evaluations without converging"):
         jf = joint.fit_joint(small_grid, ("N", "D"), ("D",))
     assert not jf.converged and jf.nfev == 3
+
+
+# -- skewed bowl (joint model) ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def skewed_grid():
+    # rises faster above LR* (k = 0.6 per nat), like real landscapes; a wide window sees the asymmetry
+    return synthetic_grid(Ns=(1e8, 3e8), Ds=(2e9, 8e9), lr_levels=9, batch_levels=5, noise=0.0002, skew=0.6)
+
+
+def test_skewed_joint_fit_recovers_the_optimum_and_the_skew(skewed_grid):
+    skewed = HparamLaw(method="joint", window=0.10, focus=None, skew=True).fit(skewed_grid)
+    symmetric = HparamLaw(method="joint", window=0.10, focus=None).fit(skewed_grid)
+    truth = 1.79 * 3e8 ** -0.713 * 8e9 ** 0.307
+    assert skewed.skew_ == pytest.approx(0.6, abs=0.06)
+    assert skewed.predict(3e8, 8e9)[0] == pytest.approx(truth, rel=0.04)
+    # the symmetric bowl is pulled towards the shallow (low-LR) side
+    assert symmetric.predict(3e8, 8e9)[0] < truth * 0.9
+    assert symmetric.skew_ == 0.0 and "skew" not in repr(symmetric) and "skew k = 0.6" in repr(skewed)
+
+
+def test_skewed_plateau_is_narrower_above_the_optimum_and_round_trips(skewed_grid, tmp_path):
+    law = HparamLaw(method="joint", window=0.10, focus=None, skew=True).fit(skewed_grid)
+    lr, b = law.predict(2e8, 4e9)
+    p = law.plateau(2e8, 4e9, tol=0.0025)
+    assert p["lr"][1] / lr < lr / p["lr"][0]
+    # excess along ln lr at the optimal batch is the skewed bowl: e^(k u) times the symmetric one
+    u = 0.4
+    h = law.hessian_ * (4e9 / law.d_ref_) ** -law.width_exp_
+    assert law.excess(2e8, 4e9, lr * math.exp(u), b) == pytest.approx(0.5 * h[0, 0] * u * u * math.exp(law.skew_ * u))
+    law.save(tmp_path / "law.json")
+    back = HparamLaw.load(tmp_path / "law.json")
+    assert back.skew_ == law.skew_ and back.plateau(2e8, 4e9, tol=0.0025) == p
+
+
+def test_skew_is_an_option_of_the_joint_model_only():
+    with pytest.raises(ConfigError, match="skew is an option of the joint model"):
+        HparamLaw(method="near", skew=True)
+
+
+@pytest.mark.parametrize("k", [0.3, -0.3, 3.0])
+def test_skewed_range_ends_where_the_skewed_bowl_reaches_the_level(k):
+    from lrplan.hparams.laws import skewed_range
+
+    lo, hi = skewed_range(0.5, k)
+    assert lo < 0 < hi
+    for u in (lo, hi):
+        if abs(u + 2 / k) > 1e-9:  # not the shallow side's turning point
+            assert u * u * math.exp(k * u) == pytest.approx(0.25)
+    assert skewed_range(0.5, 0.0) == (-0.5, 0.5)

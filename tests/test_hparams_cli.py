@@ -38,6 +38,18 @@ def test_fit_hparams_then_recommend(grid_csv, tmp_path, capsys):
     assert rec["batch_seqs"] == pytest.approx(rec["batch_tokens"] / 2048)
 
 
+def test_fit_hparams_skew_writes_the_bowl_skew_and_refuses_other_methods(grid_csv, tmp_path, capsys):
+    law = tmp_path / "law.json"
+    assert main(["fit-hparams", str(grid_csv), "--out", str(law), "--skew", "--boot", "0"]) == 0
+    d = json.loads(law.read_text())
+    assert d["method"] == "joint" and abs(d["bowl"]["skew"]) < 0.1  # the synthetic bowl is symmetric
+    capsys.readouterr()
+    assert main(["fit-hparams", str(grid_csv), "--out", str(tmp_path / "x.json"), "--skew", "--method", "near"]) == 2
+    err = capsys.readouterr().err
+    assert "skew is an option of the joint model" in err and "Traceback" not in err
+    assert not (tmp_path / "x.json").exists()
+
+
 def test_recommend_with_presets(capsys):
     assert main(["recommend", "-N", "4.29e8", "-D", "4e10", "--preset", "steplaw"]) == 0
     out = capsys.readouterr().out
@@ -93,8 +105,14 @@ def test_steplaw_regret_smoke(capsys):
     # the 5 % window knobs come after the original ones: a separate, post-hoc row beside the original
     assert "| lrplan joint, nested-CV knobs incl. 5 % window (added after the first nested result) | LOO | 30% |" in out
     assert "Post-hoc row (not the verdict)" in out
-    assert "| 3% | 0.4% | 8 | 8 |" in out  # the default knobs win every (cell, subset) on the synthetic grid, in both rows
-    assert "| 5% | 0.4% | 0 | 0 |" in out  # ties go to the default, which comes first
+    assert "| symmetric | 3% | 0.4% | 8 | 8 | 0 |" in out  # the default knobs win every (cell, subset) on the synthetic grid, in both rows
+    assert "| symmetric | 5% | 0.4% | 0 | 0 | 0 |" in out  # ties go to the default, which comes first
+    # the skewed bowl: its own rows, its own nested-CV row and verdict, its knobs chosen only by that row
+    assert "| lrplan joint skew | LOO | 30% |" in out
+    assert "| lrplan joint skew, nested-CV knobs (pre-registered) | LOO | 30% |" in out
+    assert "**Pre-registered skewed-bowl row (the same protocol, a second method, committed before scoring): met**" in out
+    skew_rows = [line for line in out.splitlines() if line.startswith("| skewed |")]
+    assert len(skew_rows) == 6 and sum(int(r.split("|")[6]) for r in skew_rows) == 8
 
 
 @pytest.mark.slow

@@ -14,7 +14,9 @@ Methods (how the optimum of each (N, D) cell enters the law; hparam-laws.md sect
   of its cell minimum is a row of the OLS;
 * ``surrogate``: the centre of each cell's convex quadratic bowl (:mod:`lrplan.hparams.optimum`),
   OLS over the cells whose optimum is not on the grid edge;
-* ``joint`` (default): all runs at once through the joint model of :mod:`lrplan.hparams.joint`.
+* ``joint`` (default): all runs at once through the joint model of :mod:`lrplan.hparams.joint`;
+  ``skew=True`` lets its bowl rise faster on the high-LR side (the asymmetry is then used by
+  :meth:`HparamLaw.plateau` and :meth:`HparamLaw.excess` too).
 
 Law forms: LR* = a prod x^e over ``lr_terms`` (default N, D) and B* = b prod x^e over
 ``batch_terms`` (default D; add N for B*(N, D)); ``("C",)`` gives the compute forms LR*(C), B*(C)
@@ -57,7 +59,7 @@ class HparamLaw:
     def __init__(self, method: str = "joint", lr_terms=("N", "D"), batch_terms=("D",), accounting: str = "6N",
                  tol: float = TOL, window: float = WINDOW, focus: float | None = FOCUS, n_boot: int = 0, bootstrap: str = "runs", seed: int = 0,
                  schedule: str | None = None, n_kind: str = "non-embedding", seq_len: int | None = None,
-                 name: str | None = None):
+                 name: str | None = None, skew: bool = False):
         if method not in METHODS:
             raise ConfigError(f"method {method!r} unknown; choose one of {', '.join(METHODS)}")
         if bootstrap not in ("runs", "cells"):
@@ -69,6 +71,9 @@ class HparamLaw:
         self.accounting, self.tol, self.window, self.focus = accounting, tol, window, focus
         self.n_boot, self.bootstrap, self.seed = n_boot, bootstrap, seed
         self.schedule, self.n_kind, self.seq_len, self.name = schedule, n_kind, seq_len, name
+        if skew and method != "joint":
+            raise ConfigError(f"skew is an option of the joint model (method 'joint'), not of {method!r}")
+        self.skew = bool(skew)
         self.schedule_note: str | None = None
 
     # -- fitting -------------------------------------------------------------
@@ -85,7 +90,7 @@ class HparamLaw:
         return grid.assign(C=C)
 
     def _fit_once(self, grid: pd.DataFrame, warn: bool = True, known: dict | None = None):
-        """(lr law, batch law or None, bowl Hessian, width exponent, d_ref, optima frame)."""
+        """(lr law, batch law or None, bowl Hessian, width exponent, d_ref, optima frame, skew k)."""
         optima = cell_optima(grid, tol=self.tol, window=self.window, focus=self.focus, known=known)
         opt = optima_frame(optima)
         cells = grid.groupby("cell").first().loc[opt["cell"]]
@@ -101,8 +106,9 @@ class HparamLaw:
 
             lr0 = fit_power_law(opt["lr_opt"], X, lr_terms, warn=False)
             b0 = fit_power_law(opt["batch_opt"], X, batch_terms, warn=False)
-            jf = fit_joint(grid, lr_terms, batch_terms, self.window, start=(lr0, b0), hessian0=hess, focus=self.focus)
-            return jf.lr_law, jf.batch_law, jf.hessian, jf.width_exp, jf.d_ref, opt
+            jf = fit_joint(grid, lr_terms, batch_terms, self.window, start=(lr0, b0), hessian0=hess, focus=self.focus,
+                           skew=self.skew)
+            return jf.lr_law, jf.batch_law, jf.hessian, jf.width_exp, jf.d_ref, opt, jf.skew
         if self.method == "near":
             near = grid[grid["loss"] <= grid.groupby("cell")["loss"].transform("min") * (1 + self.tol)]
             Xn = {t: near[t].to_numpy() for t in X}
@@ -122,7 +128,7 @@ class HparamLaw:
             ub = use & two_d
             b_law = (fit_power_law(opt[f"batch_{col}"][ub], {t: v[ub] for t, v in X.items()}, batch_terms, warn=False)
                      if ub.any() else None)
-        return lr_law, b_law, hess, 0.0, float(np.exp(np.log(cells["D"]).mean())), opt
+        return lr_law, b_law, hess, 0.0, float(np.exp(np.log(cells["D"]).mean())), opt, 0.0
 
     def fit(self, grid: pd.DataFrame, optima: dict | None = None) -> "HparamLaw":
         """Fit to a canonical grid (:func:`lrplan.hparams.grid.load_grid`) or a raw results table.
@@ -138,11 +144,12 @@ class HparamLaw:
         grid = self._with_compute(grid)
         if grid["cell"].nunique() < 2:
             raise FitError("a scaling law needs at least 2 (N, D) cells; the grid has 1")
-        lr_law, b_law, hess, w, d_ref, opt = self._fit_once(grid, known=optima)
+        lr_law, b_law, hess, w, d_ref, opt, k = self._fit_once(grid, known=optima)
         if b_law is None:
             warnings.warn(LrplanWarning("no cell has 3 or more batch sizes: batch law not fitted (LR law only)"),
                           stacklevel=2)
         self.lr_law_, self.batch_law_, self.hessian_, self.width_exp_, self.d_ref_ = lr_law, b_law, hess, w, d_ref
+        self.skew_ = k
         self.optima_ = opt
         self.n_runs_, self.n_cells_ = len(grid), grid["cell"].nunique()
         self.range_ = {t: [float(grid[t].min()), float(grid[t].max())] for t in ("N", "D")}
@@ -222,7 +229,8 @@ class HparamLaw:
         lr, b = self.predict(N, D, **shape)
         h = np.array(self.hessian_, dtype=float) * (float(D) / self.d_ref_) ** (-self.width_exp_)
         wl, wb = plateau_half_widths(h, tol)
-        out = {"tol": tol, "lr": (float(lr * np.exp(-wl)), float(lr * np.exp(wl)))}
+        lo, hi = skewed_range(wl, getattr(self, "skew_", 0.0))
+        out = {"tol": tol, "lr": (float(lr * np.exp(lo)), float(lr * np.exp(hi)))}
         if np.isfinite(wb) and np.isfinite(b):
             out["batch"] = (float(b * np.exp(-wb)), float(b * np.exp(wb)))
         return out
@@ -232,7 +240,7 @@ class HparamLaw:
         lr0, b0 = self.predict(N, D)
         h = np.nan_to_num(np.array(self.hessian_, dtype=float)) * (float(D) / self.d_ref_) ** (-self.width_exp_)
         dz = np.array([np.log(lr / lr0), np.log(batch / b0) if np.isfinite(b0) else 0.0])
-        return float(0.5 * dz @ h @ dz)
+        return float(0.5 * dz @ h @ dz * np.exp(getattr(self, "skew_", 0.0) * dz[0]))
 
     # -- persistence ---------------------------------------------------------
     def to_dict(self) -> dict:
@@ -246,6 +254,7 @@ class HparamLaw:
             "bowl": None if self.hessian_ is None else {
                 "hessian": [[None if not np.isfinite(v) else float(v) for v in row] for row in np.asarray(self.hessian_, dtype=float)],
                 "width_exp": self.width_exp_,
+                "skew": getattr(self, "skew_", 0.0),
                 "d_ref": self.d_ref_},
             "fitted_on": {"runs": self.n_runs_, "cells": self.n_cells_, "range": self.range_,
                           "optima": None if self.optima_ is None else _jsonable(self.optima_)},
@@ -270,6 +279,8 @@ class HparamLaw:
             law.hessian_ = None if not bowl else np.array([[np.nan if v is None else v for v in row]
                                                             for row in bowl["hessian"]], dtype=float)
             law.width_exp_ = float(bowl["width_exp"]) if bowl else 0.0
+            law.skew_ = float(bowl.get("skew") or 0.0) if bowl else 0.0
+            law.skew = bool(law.skew_)
             law.d_ref_ = float(bowl["d_ref"]) if bowl else 1.0
             fitted = d.get("fitted_on") or {}
             law.n_runs_, law.n_cells_ = fitted.get("runs"), fitted.get("cells")
@@ -300,12 +311,29 @@ class HparamLaw:
         if not hasattr(self, "lr_law_"):
             return f"HparamLaw(method={self.method!r}, unfitted)"
         b = self.batch_law_.formula("B*") if self.batch_law_ is not None else "no batch law"
-        return f"HparamLaw({self.lr_law_.formula('LR*')}; {b})"
+        k = getattr(self, "skew_", 0.0)
+        return f"HparamLaw({self.lr_law_.formula('LR*')}; {b}{f'; bowl skew k = {k:.3g} per nat' if k else ''})"
 
 
 def _coef(law: PowerLaw, like: PowerLaw) -> list[float]:
     """Log coefficients of ``law`` in the term order of ``like`` (missing terms: 0)."""
     return [float(np.log(law.prefactor))] + [law.exponents.get(t, 0.0) for t in like.exponents]
+
+
+def skewed_range(half_width: float, k: float) -> tuple[float, float]:
+    """(lo, hi) in ln(lr / LR*) where the skewed bowl 1/2 h u^2 e^(k u) reaches the level the symmetric
+    bowl reaches at +-``half_width``: the roots of u^2 e^(k u) = half_width^2 around u = 0. On the
+    shallow side the skewed bowl peaks at u = -2/k; when it stays below the level the range ends there."""
+    if not k or not np.isfinite(half_width):
+        return -half_width, half_width
+    from scipy.optimize import brentq
+
+    a = abs(k)
+    f = lambda u: u * u * np.exp(a * u) - half_width * half_width  # noqa: E731
+    steep = brentq(f, 0.0, half_width)
+    turn = -2.0 / a
+    shallow = brentq(f, turn, 0.0) if f(turn) > 0 else turn
+    return (shallow, steep) if k > 0 else (-steep, -shallow)
 
 
 def median_hessian(optima) -> np.ndarray:
