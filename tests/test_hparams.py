@@ -380,8 +380,8 @@ def skewed_grid():
 
 
 def test_skewed_joint_fit_recovers_the_optimum_and_the_skew(skewed_grid):
-    skewed = HparamLaw(method="joint", window=0.10, focus=None, skew=True).fit(skewed_grid)
-    symmetric = HparamLaw(method="joint", window=0.10, focus=None).fit(skewed_grid)
+    skewed = HparamLaw(method="joint", window=0.10, focus=None).fit(skewed_grid)  # skew: on by default
+    symmetric = HparamLaw(method="joint", window=0.10, focus=None, skew=False).fit(skewed_grid)
     truth = 1.79 * 3e8 ** -0.713 * 8e9 ** 0.307
     assert skewed.skew_ == pytest.approx(0.6, abs=0.06)
     assert skewed.predict(3e8, 8e9)[0] == pytest.approx(truth, rel=0.04)

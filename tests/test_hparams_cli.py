@@ -38,11 +38,13 @@ def test_fit_hparams_then_recommend(grid_csv, tmp_path, capsys):
     assert rec["batch_seqs"] == pytest.approx(rec["batch_tokens"] / 2048)
 
 
-def test_fit_hparams_skew_writes_the_bowl_skew_and_refuses_other_methods(grid_csv, tmp_path, capsys):
+def test_fit_hparams_fits_the_bowl_skew_by_default_and_refuses_it_for_other_methods(grid_csv, tmp_path, capsys):
     law = tmp_path / "law.json"
-    assert main(["fit-hparams", str(grid_csv), "--out", str(law), "--skew", "--boot", "0"]) == 0
+    assert main(["fit-hparams", str(grid_csv), "--out", str(law), "--boot", "0"]) == 0  # joint: skew on by default
     d = json.loads(law.read_text())
-    assert d["method"] == "joint" and abs(d["bowl"]["skew"]) < 0.1  # the synthetic bowl is symmetric
+    assert d["method"] == "joint" and d["bowl"]["skew"] != 0.0 and abs(d["bowl"]["skew"]) < 0.1  # a symmetric grid
+    assert main(["fit-hparams", str(grid_csv), "--out", str(law), "--no-skew", "--boot", "0"]) == 0
+    assert json.loads(law.read_text())["bowl"]["skew"] == 0.0
     capsys.readouterr()
     assert main(["fit-hparams", str(grid_csv), "--out", str(tmp_path / "x.json"), "--skew", "--method", "near"]) == 2
     err = capsys.readouterr().err

@@ -138,7 +138,7 @@ def fit_hparams_cmd(
     accounting: Annotated[str, typer.Option(help="Compute for C terms: 6N | 6N+attn | deepseek | steplaw.")] = "6N",
     tol: Annotated[float, typer.Option(help="Near-optimal tolerance (relative; 0.0025 = 0.25 %).")] = 0.0025,
     window: Annotated[float, typer.Option(help="Runs within this relative excess of their cell minimum shape the bowl.")] = 0.03,
-    skew: Annotated[bool, typer.Option("--skew", help="Joint model: let the bowl rise faster above the optimal LR than below (fits the asymmetry).")] = False,
+    skew: Annotated[Optional[bool], typer.Option("--skew/--no-skew", help="Joint model: let the bowl rise faster above the optimal LR than below (fitted asymmetry; default on for --method joint).")] = None,
     boot: Annotated[int, typer.Option(help="Bootstrap refits for intervals (0 = none).")] = 50,
     bootstrap: Annotated[str, typer.Option(help="Resample runs (within cells) or cells.")] = "runs",
     schedule: Annotated[Optional[str], typer.Option(help="Schedule family the runs used (recorded; recommend warns on others).")] = None,

@@ -14,9 +14,10 @@ Methods (how the optimum of each (N, D) cell enters the law; hparam-laws.md sect
   of its cell minimum is a row of the OLS;
 * ``surrogate``: the centre of each cell's convex quadratic bowl (:mod:`lrplan.hparams.optimum`),
   OLS over the cells whose optimum is not on the grid edge;
-* ``joint`` (default): all runs at once through the joint model of :mod:`lrplan.hparams.joint`;
-  ``skew=True`` lets its bowl rise faster on the high-LR side (the asymmetry is then used by
-  :meth:`HparamLaw.plateau` and :meth:`HparamLaw.excess` too).
+* ``joint`` (default): all runs at once through the joint model of :mod:`lrplan.hparams.joint`,
+  by default with a skewed bowl that may rise faster on the high-LR side (``skew``; the asymmetry is
+  then used by :meth:`HparamLaw.plateau` and :meth:`HparamLaw.excess` too). ``skew=False`` restores
+  the symmetric bowl. On the Step Law grid the skew lowered the held-out regret (benchmarks/RESULTS.md).
 
 Law forms: LR* = a prod x^e over ``lr_terms`` (default N, D) and B* = b prod x^e over
 ``batch_terms`` (default D; add N for B*(N, D)); ``("C",)`` gives the compute forms LR*(C), B*(C)
@@ -59,7 +60,7 @@ class HparamLaw:
     def __init__(self, method: str = "joint", lr_terms=("N", "D"), batch_terms=("D",), accounting: str = "6N",
                  tol: float = TOL, window: float = WINDOW, focus: float | None = FOCUS, n_boot: int = 0, bootstrap: str = "runs", seed: int = 0,
                  schedule: str | None = None, n_kind: str = "non-embedding", seq_len: int | None = None,
-                 name: str | None = None, skew: bool = False):
+                 name: str | None = None, skew: bool | None = None):
         if method not in METHODS:
             raise ConfigError(f"method {method!r} unknown; choose one of {', '.join(METHODS)}")
         if bootstrap not in ("runs", "cells"):
@@ -73,7 +74,7 @@ class HparamLaw:
         self.schedule, self.n_kind, self.seq_len, self.name = schedule, n_kind, seq_len, name
         if skew and method != "joint":
             raise ConfigError(f"skew is an option of the joint model (method 'joint'), not of {method!r}")
-        self.skew = bool(skew)
+        self.skew = method == "joint" if skew is None else bool(skew)  # None: on for the joint model
         self.schedule_note: str | None = None
 
     # -- fitting -------------------------------------------------------------
