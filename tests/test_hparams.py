@@ -419,3 +419,10 @@ def test_skewed_range_ends_where_the_skewed_bowl_reaches_the_level(k):
         if abs(u + 2 / k) > 1e-9:  # not the shallow side's turning point
             assert u * u * math.exp(k * u) == pytest.approx(0.25)
     assert skewed_range(0.5, 0.0) == (-0.5, 0.5)
+
+
+def test_skew_on_its_bound_is_reported_as_poorly_identified():
+    # a cliff above the optimum (k = 6 per nat, twice the bound) that the bounded skew cannot follow
+    g = synthetic_grid(Ns=(1e8, 3e8), Ds=(2e9, 8e9), lr_levels=7, batch_levels=5, noise=0.0002, skew=6.0)
+    with pytest.warns(LrplanWarning, match="skew k = .* is on its bound"):
+        HparamLaw(method="joint", window=0.5, focus=None).fit(g)
