@@ -36,6 +36,7 @@ Protocols, all measured in the same run:
   B = 256 x 2048 of the reference notes.
 
     nice -n 10 python benchmarks/steplaw_regret.py            # full (several minutes on 2 cores)
+    nice -n 10 python benchmarks/steplaw_regret.py --first-subset 10 --workers 2   # replication, subsets 10-19
     python benchmarks/steplaw_regret.py --smoke               # synthetic grid, seconds (tests)
 """
 
@@ -272,21 +273,23 @@ def log_mean(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
 
 def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: float, methods, log,
              only=None, workers: int = 1, nested: bool = True, cache: str | None = None,
-             nested_repeats: int | None = None) -> tuple[list[dict], pd.DataFrame]:
+             nested_repeats: int | None = None, first_subset: int = 0) -> tuple[list[dict], pd.DataFrame]:
     """All rows of the results table, and the nested-CV knob table (one row per subset, cell, knob).
 
     ``cache``: folder keeping each finished task's result (a rerun with the same data and fraction
     only reads them; tasks run subset by subset, so an interrupted run keeps whole subsets).
     ``nested_repeats`` < ``repeats`` scores the nested-CV row on the first subsets only and adds the
-    fixed-default joint row on those same subsets for a paired comparison."""
+    fixed-default joint row on those same subsets for a paired comparison. ``first_subset`` = K draws
+    subsets K .. K + repeats - 1 (a replication on new random subsets)."""
     from lrplan.hparams.evaluate import subsample
 
-    data = {"all": grid} | {r: subsample(grid, fraction, np.random.default_rng(r)) for r in range(repeats)}
+    subsets = list(range(first_subset, first_subset + repeats))
+    data = {"all": grid} | {r: subsample(grid, fraction, np.random.default_rng(r)) for r in subsets}
     if cache:
         Path(cache).mkdir(parents=True, exist_ok=True)
     tag = (len(grid), float(grid["loss"].sum()), len(full), fraction)
     _GRIDS.update(grid=grid, data=data, held={c: g for c, g in full.groupby("cell")}, cache=cache, tag=tag)
-    runs_label = {"all": "all"} | {r: f"{fraction:.0%}" for r in range(repeats)}
+    runs_label = {"all": "all"} | {r: f"{fraction:.0%}" for r in subsets}
     tasks = []
     for protocol in _protocols(grid):
         if only is not None and protocol not in only:
@@ -294,8 +297,8 @@ def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: flo
         tasks += [(protocol, name, None, "all") for name in BASELINES]
         tasks += [(protocol, f"lrplan {m}", m, key) for m in methods for key in data]
     n_nested = repeats if nested_repeats is None else min(nested_repeats, repeats)
-    nested_tasks = [(r, k) for r in range(n_nested) for k in KNOBS + KNOBS_5] if nested and "joint" in methods else []
-    nested_tasks += [(r, k, "skew") for r in range(n_nested) for k in KNOBS] if nested and "joint skew" in methods else []
+    nested_tasks = [(r, k) for r in subsets[:n_nested] for k in KNOBS + KNOBS_5] if nested and "joint" in methods else []
+    nested_tasks += [(r, k, "skew") for r in subsets[:n_nested] for k in KNOBS] if nested and "joint skew" in methods else []
     every = [(run_task, x) for x in tasks] + [(run_nested, x) for x in nested_tasks]
     _GRIDS["cached"] = (sum(bool(p and p.exists()) for p in (_cache_path(f, x) for f, x in every)), len(every))
     done = _pool_map(_run_task, tasks, workers)
@@ -309,7 +312,7 @@ def evaluate(grid: pd.DataFrame, full: pd.DataFrame, repeats: int, fraction: flo
             groups.setdefault((protocol, "lrplan near+joint (log-mean)", runs_label[key]), []).append(combo)
     same = f"lrplan joint, first {n_nested} subsets"
     if nested_tasks and n_nested < repeats:
-        groups["LOO", same, runs_label[0]] = [frames["LOO", "lrplan joint", "joint", r] for r in range(n_nested)]
+        groups["LOO", same, runs_label[subsets[0]]] = [frames["LOO", "lrplan joint", "joint", r] for r in subsets[:n_nested]]
     knobs = (pd.concat([f.assign(subset=t[0], skew=len(t) > 2) for t, f in done_nested], ignore_index=True)
              if done_nested else pd.DataFrame())
     for row, (grid_knobs, skew) in SELECTIONS.items() if len(knobs) else ():
@@ -371,6 +374,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true", help="synthetic grid, 2 repeats, no RESULTS.md")
     ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--first-subset", type=int, default=0,
+                    help="draw subsets K .. K + repeats - 1 (non-zero: a replication section on new random subsets)")
     ap.add_argument("--fraction", type=float, default=0.3)
     ap.add_argument("--workers", type=int, default=1, help="parallel leave-out evaluations (fork)")
     ap.add_argument("--nested-repeats", type=int, default=None,
@@ -400,7 +405,9 @@ def main(argv=None) -> int:
             grid = load_grid(DATA, seq_len=2048)
         repeats, methods, protocols = args.repeats, METHODS, None
     rows, knobs = evaluate(grid, full, repeats, args.fraction, methods, log, protocols, workers=args.workers,
-                           cache=None if args.smoke else args.cache or None, nested_repeats=args.nested_repeats)
+                           cache=None if args.smoke else args.cache or None, nested_repeats=args.nested_repeats,
+                           first_subset=args.first_subset)
+    replication = args.first_subset != 0
     table = pd.DataFrame(rows)
     sens = threshold_sensitivity(grid)
     frac = f"{args.fraction:.0%}"
@@ -410,8 +417,14 @@ def main(argv=None) -> int:
     goal = honest["mean regret %"] <= 0.10
     goal_skew = skewed is not None and skewed["mean regret %"] <= 0.10
     best = loo.sort_values("mean regret %").iloc[0]
+    last = args.first_subset + repeats - 1
     text = "\n".join([
-        "## Step Law grid: regret of LR / batch recommendations (`benchmarks/steplaw_regret.py`)", "",
+        "## Step Law grid: regret of LR / batch recommendations (`benchmarks/steplaw_regret.py`)"
+        + (f", replication on subsets {args.first_subset}-{last}" if replication else ""), "",
+        *([f"Replication announced (committed) before it ran: the same methods, knob grids, verdict rules and "
+           f"code as the section above, on {repeats} new random {args.fraction:.0%} subsets (r = {args.first_subset} .. "
+           f"{last}); the cells are the same {grid['cell'].nunique()}, so it tests the draw of runs, not new cells.", ""]
+          if replication else []),
         "Data: dense grid of Li et al. 2025 (arXiv:2503.04715, github.com/step-law/steplaw, "
         "`data/dense_lr_bs_loss.csv`, read in place): 1,911 runs, 17 (N, D) cells; smoothed final training "
         "loss; batch = bs x 2048 tokens; N = non-embedding parameters. Runs > 50 % above their cell minimum "
@@ -470,7 +483,9 @@ def main(argv=None) -> int:
     if not args.smoke:
         from _results import write_section
 
-        write_section("steplaw_regret", text, command="nice -n 10 python benchmarks/steplaw_regret.py"
+        write_section("steplaw_regret" + (f"_subsets{args.first_subset}-{last}" if replication else ""), text,
+                      command="nice -n 10 python benchmarks/steplaw_regret.py"
+                      + (f" --first-subset {args.first_subset}" if replication else "")
                       + (f" --workers {args.workers}" if args.workers > 1 else ""))
     return 0
 

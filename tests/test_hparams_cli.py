@@ -118,6 +118,17 @@ def test_steplaw_regret_smoke(capsys):
 
 
 @pytest.mark.slow
+def test_steplaw_regret_replication_draws_new_subsets(capsys):
+    sys.path.insert(0, str(BENCH))
+    import steplaw_regret
+
+    assert steplaw_regret.main(["--smoke", "--first-subset", "5"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("## Step Law grid: regret of LR / batch recommendations (`benchmarks/steplaw_regret.py`), "
+                          "replication on subsets 5-6")
+    assert "(r = 5 .. 6); the cells are the same 4" in out
+
+
 def test_hparam_transfer_smoke(tmp_path, capsys):
     pytest.importorskip("torch")
     sys.path.insert(0, str(BENCH))
