@@ -26,6 +26,10 @@ Protocols, all measured in the same run:
   original knobs, so ties still go to the default). Added after the nested row above (0.111 %) had
   been read, once the 5 % fits were made cheap (their slowness was threaded OpenBLAS, lrplan._blas):
   a post-hoc extension, reported beside the original row, never instead of it;
+* ``joint skew`` and ``joint skew, nested-CV knobs (pre-registered)``: the joint fit with a skewed
+  bowl (``HparamLaw(skew=True)``, the library default since), fixed-default knobs and knobs chosen
+  exactly as in ``joint, nested-CV knobs``; both rows and the verdict rule were committed before any
+  regret of a skewed fit was computed. ``--first-subset 10`` replicates everything on subsets 10-19;
 * ``near+joint (log-mean)``: the geometric mean of the ``near`` and ``joint`` recommendations
   (LR and batch), an a-priori combination of the two best earlier methods;
 * extrapolation: the largest-N cells from the smaller-N cells only; each N's largest-D cell from
