@@ -230,7 +230,7 @@ class HparamLaw:
         lr, b = self.predict(N, D, **shape)
         h = np.array(self.hessian_, dtype=float) * (float(D) / self.d_ref_) ** (-self.width_exp_)
         wl, wb = plateau_half_widths(h, tol)
-        lo, hi = skewed_range(wl, getattr(self, "skew_", 0.0))
+        lo, hi = skewed_range(wl, self.skew_)
         out = {"tol": tol, "lr": (float(lr * np.exp(lo)), float(lr * np.exp(hi)))}
         if np.isfinite(wb) and np.isfinite(b):
             out["batch"] = (float(b * np.exp(-wb)), float(b * np.exp(wb)))
@@ -241,7 +241,7 @@ class HparamLaw:
         lr0, b0 = self.predict(N, D)
         h = np.nan_to_num(np.array(self.hessian_, dtype=float)) * (float(D) / self.d_ref_) ** (-self.width_exp_)
         dz = np.array([np.log(lr / lr0), np.log(batch / b0) if np.isfinite(b0) else 0.0])
-        return float(0.5 * dz @ h @ dz * np.exp(getattr(self, "skew_", 0.0) * dz[0]))
+        return float(0.5 * dz @ h @ dz * np.exp(self.skew_ * dz[0]))
 
     # -- persistence ---------------------------------------------------------
     def to_dict(self) -> dict:
@@ -255,7 +255,7 @@ class HparamLaw:
             "bowl": None if self.hessian_ is None else {
                 "hessian": [[None if not np.isfinite(v) else float(v) for v in row] for row in np.asarray(self.hessian_, dtype=float)],
                 "width_exp": self.width_exp_,
-                "skew": getattr(self, "skew_", 0.0),
+                "skew": self.skew_,
                 "d_ref": self.d_ref_},
             "fitted_on": {"runs": self.n_runs_, "cells": self.n_cells_, "range": self.range_,
                           "optima": None if self.optima_ is None else _jsonable(self.optima_)},
@@ -312,7 +312,7 @@ class HparamLaw:
         if not hasattr(self, "lr_law_"):
             return f"HparamLaw(method={self.method!r}, unfitted)"
         b = self.batch_law_.formula("B*") if self.batch_law_ is not None else "no batch law"
-        k = getattr(self, "skew_", 0.0)
+        k = self.skew_
         return f"HparamLaw({self.lr_law_.formula('LR*')}; {b}{f'; bowl skew k = {k:.3g} per nat' if k else ''})"
 
 
