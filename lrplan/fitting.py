@@ -55,7 +55,8 @@ class Param:
 class FitResult:
     """Outcome of :func:`fit`: ``params`` (name -> value), ``theta`` (vector), ``cost`` (objective),
     ``success``, ``nfev``, ``metrics`` (in-sample R2/MAE/PredE on raw values), ``cond`` (Jacobian
-    condition number), ``rel_se`` (name -> approximate relative standard error), ``warnings``."""
+    condition number), ``rel_se`` (name -> approximate relative standard error), ``warnings``,
+    ``at_bound`` (names of the parameters the solution holds on a bound)."""
 
     params: dict[str, float]
     theta: np.ndarray
@@ -68,6 +69,7 @@ class FitResult:
     warnings: list[str] = field(default_factory=list)
     starts: int = 1
     message: str = ""
+    at_bound: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"params": self.params, "cost": self.cost, "success": self.success, "nfev": self.nfev,
@@ -191,7 +193,7 @@ def fit(model: Callable, params: Sequence[Param], y, starts: Sequence[Sequence[f
     cost = float(np.sum(huber(r, delta))) if loss == "huber" else float(0.5 * np.sum(r * r))
     if not np.isfinite(cost):
         raise FitError(f"{label}: the fit did not converge (non-finite objective)")
-    cond, rel_se, warns = _diagnostics(best, params, theta, r, y.size, label)
+    cond, rel_se, warns, at_bound = _diagnostics(best, params, theta, r, y.size, label)
     resid = y - pred
     ss = float(np.sum((y - y.mean()) ** 2))
     metrics = {"R2": 1 - float(np.sum(resid ** 2)) / ss if ss > 0 else float("nan"),
@@ -200,7 +202,7 @@ def fit(model: Callable, params: Sequence[Param], y, starts: Sequence[Sequence[f
     if not success:
         warns.append(f"{label}: optimiser stopped before convergence ({best.message})")
     return FitResult(dict(zip([p.name for p in params], map(float, theta))), theta, cost, success, int(best.nfev),
-                     metrics, cond, rel_se, warns, n_ok, str(best.message))
+                     metrics, cond, rel_se, warns, n_ok, str(best.message), at_bound)
 
 
 def _diagnostics(res, params, theta, r, n, label):
@@ -229,7 +231,7 @@ def _diagnostics(res, params, theta, r, n, label):
     at_bound = [params[i].name for i in np.flatnonzero(res.active_mask != 0)]
     if at_bound:
         warns.append(f"{label}: parameter(s) at a bound: {', '.join(at_bound)}")
-    return cond, rel, warns
+    return cond, rel, warns, at_bound
 
 
 def warn_all(messages: Sequence[str]) -> None:

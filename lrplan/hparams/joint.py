@@ -130,7 +130,7 @@ def fit_joint(grid: pd.DataFrame, lr_terms, batch_terms, window: float = 0.03, s
         warnings.warn(LrplanWarning(f"joint model: the fit stopped after {res.nfev} evaluations without converging "
                                     f"({res.message}); the law may be off"), stacklevel=2)
     a, b, c, L, w, k = unpack(res.theta)
-    if skew and abs(k) >= SKEW_BOUND * 0.999:
+    if "k" in res.at_bound:
         warnings.warn(LrplanWarning(f"joint model: the bowl skew k = {k:+.2f} per nat is on its bound "
                                     f"(+-{SKEW_BOUND:g}): the runs do not identify the asymmetry; try skew=False "
                                     "or more LRs around the optimum"), stacklevel=2)

@@ -38,6 +38,7 @@ to contain every shape refit's prediction, as for window refits.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -77,8 +78,6 @@ def check_window_refits(fractions: Sequence[float]) -> tuple[float, ...]:
 
 def window_tail(d: CurveData, frac: float) -> CurveData:
     """``d`` without its first ``frac`` (logged steps < frac x the last logged step)."""
-    from dataclasses import replace
-
     keep = d.steps >= frac * d.steps[-1]
     return replace(d, steps=d.steps[keep], loss=d.loss[keep])
 
@@ -182,8 +181,6 @@ class Law:
                           weights=weights, label=f"{self.name} law")
         if not fixed:
             return res
-        from dataclasses import replace
-
         theta = full(res.theta)
         rel_se = {n: res.rel_se.get(n, float("nan")) for n in names}  # held parameters have no error
         return replace(res, theta=theta, params=dict(zip(names, map(float, theta))), rel_se=rel_se)
