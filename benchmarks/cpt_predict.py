@@ -31,10 +31,24 @@ differs from another's by 1-2 % in a way that changes sign between seeds (see th
 more than the 1 % bar. Seeds 0, 1, 2; the verdict is the :data:`SELECTION` rule over all
 :data:`VARIANTS` (all fixed before these runs), applied per domain to the fit runs; the bars as above.
 
+``--replay 0.05 --first-seed 3`` (section ``cpt_predict_replay5_seeds345``; pre-registered: this
+protocol was committed before any of its runs was trained) tests round 3 on three new seeds of the 5 %
+replay setting. Round 3 was developed on seeds 0-2 of that setting (dev seeds, looked at): the old
+domain's whole-run R2 missed there because the law cannot follow the first rapid drop of pre-training
+(5.4 -> 3.0 nats/byte in ~40 steps, then a short plateau) and the fit bent alpha and L0 (to its lower
+bound) to it; on the new domain L0 sat on its upper bound min(loss), which the adaptation term (B < 0)
+makes wrong. Two changes: (1) ``CPTLaw`` bounds L0 on the new domain by max(loss) (a fix for every
+variant; all sections were re-run with it); (2) the ``transient`` option adds D*exp(-S1/s0). The
+verdict is one fixed variant, ``lam fit + transient`` (:data:`FIXED`), for both domains, chosen on the
+dev seeds; seeds 3, 4, 5; the same bars (held-out R2 >= 0.98 over steps >= 15 and final-loss error <=
+1 %, both domains, every seed). Secondary (not the verdict): the :data:`SELECTION` rule over all
+variants.
+
     nice -n 10 python benchmarks/cpt_predict.py            # full (9 runs of 600 + 600 steps)
     nice -n 10 python benchmarks/cpt_predict.py --short    # the shared 300 + 300 setting (2 x 32 val sequences)
     nice -n 10 python benchmarks/cpt_predict.py --first-seed 3   # replication with seeds 3, 4, 5
     nice -n 10 python benchmarks/cpt_predict.py --replay 0.05    # the same with 5 % replay (pre-registered)
+    nice -n 10 python benchmarks/cpt_predict.py --replay 0.05 --first-seed 3   # round 3 on new seeds (pre-registered)
     python benchmarks/cpt_predict.py --smoke               # seconds, synthetic corpora, no RESULTS.md
 """
 
@@ -69,9 +83,18 @@ VARIANTS = {
     "paper, skip 50": dict(skip=50),
     "no C2, skip 50": dict(anneal_cpt=False, skip=50),
     "no C2 + boxcox, skip 50": dict(anneal_cpt=False, shift_form="boxcox", skip=50),
+    # round 3 (added after diagnosing seeds 0-2 of the 5 % replay setting): the early-training transient
+    # D*exp(-S1/s0) (`transient=True`)
+    "transient": dict(transient=True),
+    "lam fit + transient": dict(lam="fit", transient=True),
 }
 #: candidates of the first selection round (the rule and these were committed before scoring them)
 ROUND1 = ("paper", "steps clock", "lam fit", "warmup excluded", "no C2", "boxcox shift", "no C2 + boxcox")
+#: candidates of the second round (and of the 5 % replay protocol on seeds 0-2)
+ROUND2 = ROUND1 + ("paper, skip 50", "no C2, skip 50", "no C2 + boxcox, skip 50")
+#: round 3: one variant fixed on the dev seeds 0-2 of the 5 % replay setting (the verdict of
+#: ``--replay 0.05 --first-seed 3``, committed before those runs were trained)
+FIXED = "lam fit + transient"
 #: Variant selection rule, fixed (and committed) before any variant added after the first four was
 #: scored on the held-out run; it uses only the two fit runs. Per domain, for every variant and seed:
 #: (a) leave one fit run out: fit the pre-training phase + one continual run, predict the other
@@ -180,7 +203,7 @@ def main(argv=None) -> dict:
     n_val = cfgs[0].eval_batches * cfgs[0].eval_batch_size
     first = 2 if args.smoke else 15
     rows = []
-    names = ("paper", "no C2 + boxcox") if args.smoke else tuple(VARIANTS)
+    names = ("paper", "no C2 + boxcox", "transient") if args.smoke else tuple(VARIANTS)
     splits = {"pt": "val_old", "cpt": "val_new"}
     loaded = {(n, s, d): from_trainer_run(outs[(n, s)], split) for n in CPT for s in seeds for d, split in splits.items()}
     for variant in names:
@@ -195,6 +218,7 @@ def main(argv=None) -> dict:
                 print(f"{variant} s{s} {domain}: done", file=sys.stderr, flush=True)
     chosen = select(rows)
     result = {"rows": rows, "train_s": train_s, "selected": chosen, "selected_round1": select(rows, ROUND1),
+              "selected_round2": select(rows, ROUND2), "fixed": {d: {"variant": FIXED} for d in splits},
               "replay": sorted({run.replay for key, run in loaded.items() if key[2] == "pt"})}
     # diagnostic (not the bar): the same protocol on the seed-mean curves, which averages the
     # run-to-run fluctuation of the measured loss
@@ -203,7 +227,7 @@ def main(argv=None) -> dict:
         per = [{n: loaded[n, s, domain] for n in CPT} for s in seeds]
         avg = {n: type(per[0][n])(per[0][n].lr, per[0][n].switch, per[0][n].steps,
                                   np.mean([p[n].loss for p in per], axis=0), name=n) for n in CPT}
-        for v in [v for v in dict.fromkeys(("paper", "lam fit", result["selected_round1"][domain]["variant"])) if v in names]:
+        for v in [v for v in dict.fromkeys(("paper", "lam fit", result["selected_round1"][domain]["variant"], FIXED)) if v in names]:
             law = CPTLaw(domain, **VARIANTS[v]).fit([avg[n] for n in FIT])
             mean_err[domain, v] = score(law, avg[HELD], first_step=first)["final_err"]
     result["seed_mean_err"] = mean_err
@@ -218,10 +242,19 @@ def main(argv=None) -> dict:
                 "seeds' fit runs).", ""] if replication and not replay else []),
              *([f"Pre-registered (protocol committed before any run with replay in this setting was trained): "
                 f"{100 * args.replay:g} % of every batch after the switch is old-domain data; seeds {list(seeds)}; the "
-                "verdict is the committed selection rule over all the variants below, applied per domain to the fit "
+                "verdict is the committed selection rule over the ten variants of rounds 1-2, applied per domain to the fit "
                 "runs; the same bars. Why replay: without it the model forgets much of the old domain (stdlib loss 2.0 -> 3.1-4.4) and "
                 "the old-domain loss of one schedule differs from another's by 1-2 % with a sign that changes "
-                "between seeds (sections above).", ""] if replay else []),
+                "between seeds (sections above). These seeds then served as the dev seeds of round 3 (the `transient` "
+                "variants and the new-domain L0 bound, see below), so the round-3 rows here are not a test. The "
+                "protocol's verdict was computed at the time with the earlier L0 bound (min(loss) on both domains): "
+                "selected `lam fit` on both domains, worst old-domain R2 0.9743, final-loss errors <= 0.98 %: NOT met; "
+                "the tables below are re-run with the current law.", ""] if replay and not replication else []),
+             *([f"Pre-registered (protocol committed before any of these runs was trained): round 3 on new seeds "
+                f"{list(seeds)} of the {100 * args.replay:g} % replay setting. The verdict is one fixed variant, "
+                f"`{FIXED}`, on both domains, chosen on the dev seeds 0-2 of this setting (section "
+                "`cpt_predict_replay5`); the same bars. Secondary, not the verdict: the selection rule over all "
+                "variants.", ""] if replay and replication else []),
              f"Built-in trainer, `nano` (0.11M params), batch 16 x 64 bytes, CPU. Pre-training {pt_steps} steps on the Python "
              f"stdlib (WSD 3e-3, 20 % cooldown to 3e-4), then {cpt_steps} steps on English prose (Fictional Knowledge passages)"
              + (f" with {100 * args.replay:g} % stdlib replay" if replay else "") + ". "
@@ -237,6 +270,10 @@ def main(argv=None) -> dict:
              "term -C2*S2cpt (`anneal_cpt=False`); `boxcox shift` = shift term B(1 - (1 + E S1cpt)^-beta)/beta with "
              "beta in [-2, 3] (log at beta = 0, growing power below; `shift_form=\"boxcox\"`); `no C2 + boxcox` = both. "
              "`..., skip 50` = fitted without the first 50 steps after the switch (`skip=50`; round 2, see below). "
+             "Round 3 (after diagnosing the 5 % replay setting's seeds 0-2): `transient` = the early-training transient "
+             "D*exp(-S1/s0) added to the paper's form (`transient=True`), `lam fit + transient` = with the fitted "
+             "momentum. All variants: L0 <= min(loss) on the old domain, <= max(loss) on the new one (the adaptation "
+             "term takes the new-domain loss below L0). "
              "B, E, beta below are in each variant's own parametrisation.", "",
              "| variant | seed | domain | held-out R2 (whole run) | held-out R2 (continual phase) | final-loss rel. error | last-3-evals rel. error | error vs smoothed final | max rel. error | in-sample R2 | lam | B | E | beta |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -270,17 +307,28 @@ def main(argv=None) -> dict:
               *diagnosis,
               "Selection rule (" + ("committed before any run of this section was trained" if replay else
                                     "committed before the added variants were scored on the held-out run")
-              + f"; uses only the two fit runs): {SELECTION}, each averaged over the 3 seeds; lowest wins, per domain.", "",
+              + f"; uses only the two fit runs): {SELECTION}, each averaged over the 3 seeds; lowest wins, per domain. "
+              "'selected' marks the winner over all variants listed.", "",
               "| domain | variant | leave-one-fit-run-out rel. RMSE | truncated-fit final error | score | selected |",
               "|---|---|---|---|---|---|"]
     for domain in ("pt", "cpt"):
         for v, (a, b) in chosen[domain]["scores"].items():
             lines.append(f"| {'old' if domain == 'pt' else 'new'} | {v} | {100 * a:.2f} % | {100 * b:.2f} % | "
                          f"{100 * (a + b) / 2:.2f} % | {'**yes**' if v == chosen[domain]['variant'] else ''} |")
-    verdicts = ((("Pre-registered verdict (the committed rule over all variants)", chosen),) if replay else (
-        ("Round 1 (the committed rule over the first seven variants; the primary result)", result["selected_round1"]),
-        ("Round 2 (the same rule over all variants, including the `skip 50` ones added after round 1's "
-         "held-out scores were seen: post hoc, so weaker evidence)", chosen)))
+    fixed = result["fixed"]
+    if replay and replication:
+        verdicts = ((f"Pre-registered verdict (round 3: `{FIXED}` on both domains, fixed on seeds 0-2 and committed "
+                     "before these runs were trained)", fixed),
+                    ("Secondary, not the verdict: the selection rule over all variants", chosen))
+    elif replay:
+        verdicts = (("Pre-registered verdict (the committed rule over the ten variants of rounds 1-2)", result["selected_round2"]),
+                    (f"Round 3 (`{FIXED}`, developed on these seeds: dev, not a test)", fixed))
+    else:
+        verdicts = (("Round 1 (the committed rule over the first seven variants; the primary result)", result["selected_round1"]),
+                    ("Round 2 (the same rule over the ten variants of rounds 1-2, including the `skip 50` ones added after "
+                     "round 1's held-out scores were seen: post hoc, so weaker evidence)", result["selected_round2"]),
+                    (f"Round 3 (`{FIXED}`, developed on the 5 % replay setting's seeds 0-2 after these runs had been "
+                     "seen: post hoc here)", fixed))
     for label, ch in verdicts:
         sel = [r for r in rows if r["variant"] == ch[r["domain"]]["variant"]]
         ok = all(r["r2_all"] >= 0.98 and r["final_err"] <= 0.01 for r in sel)

@@ -57,6 +57,8 @@ def test_cpt_fit_then_predict_a_proposed_schedule(curves_csv, tmp_path, capsys):
     (["--switch", "600", "--domain", "both"], "domain: must be"),
     (["--switch", "600", "--shift-form", "log"], "shift_form: must be 'saturating' or 'boxcox'"),
     (["--switch", "600", "--replay-law", "--no-anneal-cpt"], "anneal_cpt=False leaves out the C2"),
+    (["--switch", "600", "--lam", "auto"], "--lam: expected a momentum in \\(0, 1\\) or 'fit', got 'auto'"),
+    (["--switch", "600", "--lam", "1.5"], "lam: momentum must be in \\(0, 1\\)"),
 ])
 def test_cpt_fit_bad_input_is_one_line_and_exit_2(curves_csv, tmp_path, capsys, args, msg):
     code = main(["cpt", "fit", str(curves_csv), "--split", "val", "--out", str(tmp_path / "x.json"), *args])
@@ -114,3 +116,15 @@ def test_cpt_fit_old_domain_options_are_saved(curves_csv, tmp_path):
                  "--shift-form", "boxcox", "--no-anneal-cpt"]) == 0
     d = json.loads(law_path.read_text())
     assert (d["shift_form"], d["anneal_cpt"]) == ("boxcox", False) and "C2" not in d["params"]
+
+
+def test_cpt_fit_lam_and_transient_options_are_saved(curves_csv, tmp_path):
+    law_path = tmp_path / "t.json"
+    assert main(["cpt", "fit", str(curves_csv), "--split", "val", "--switch", "600", "--out", str(law_path),
+                 "--lam", "fit", "--transient"]) == 0
+    d = json.loads(law_path.read_text())
+    assert d["transient"] is True and {"D", "s0"} <= set(d["params"]) and d["lam"] in (0.95, 0.98, 0.99, 0.995, 0.999)
+    assert main(["cpt", "fit", str(curves_csv), "--split", "val", "--switch", "600", "--out", str(law_path),
+                 "--lam", "0.99"]) == 0
+    d = json.loads(law_path.read_text())
+    assert d["transient"] is False and d["lam"] == 0.99 and "D" not in d["params"]

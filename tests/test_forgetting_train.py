@@ -102,10 +102,11 @@ def bench(tmp_path_factory):
 def test_cpt_predict_smoke(bench):
     res = bench("cpt_predict").main(["--smoke"])
     assert {(r["variant"], r["seed"], r["domain"]) for r in res["rows"]} == {
-        (v, 0, d) for v in ("paper", "no C2 + boxcox") for d in ("pt", "cpt")}
+        (v, 0, d) for v in ("paper", "no C2 + boxcox", "transient") for d in ("pt", "cpt")}
     assert all(np.isfinite(r["final_err"]) and np.isfinite(r["trunc_final"]) for r in res["rows"])
-    assert {d: res["selected"][d]["variant"] in ("paper", "no C2 + boxcox") for d in ("pt", "cpt")} == {"pt": True, "cpt": True}
-    assert set(res["seed_mean_err"]) <= {(d, v) for d in ("pt", "cpt") for v in ("paper", "no C2 + boxcox")}
+    assert {d: res["selected"][d]["variant"] in ("paper", "no C2 + boxcox", "transient") for d in ("pt", "cpt")} == {"pt": True, "cpt": True}
+    assert {d: res["selected_round2"][d]["variant"] in ("paper", "no C2 + boxcox") for d in ("pt", "cpt")} == {"pt": True, "cpt": True}
+    assert set(res["seed_mean_err"]) <= {(d, v) for d in ("pt", "cpt") for v in ("paper", "no C2 + boxcox", "transient")}
     assert ("pt", "paper") in res["seed_mean_err"]
 
 

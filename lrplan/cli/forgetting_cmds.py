@@ -69,6 +69,8 @@ def cpt_fit(
     shift_clock: Annotated[str, typer.Option(help="Clock of the shift term: lr_area (paper) or steps.")] = "lr_area",
     shift_form: Annotated[str, typer.Option(help="Shift term: saturating (paper) or boxcox (log at beta = 0, growing for beta < 0).")] = "saturating",
     anneal_cpt: Annotated[bool, typer.Option("--anneal-cpt/--no-anneal-cpt", help="Keep the continual annealing term -C2*S2cpt (paper); leave it out for an old domain that does not gain from the re-decay.")] = True,
+    lam: Annotated[str, typer.Option(help="Momentum of the annealing area: a value in (0, 1) (paper: 0.999) or 'fit' (chosen from 0.95-0.999 by the fit).")] = "0.999",
+    transient: Annotated[bool, typer.Option("--transient/--no-transient", help="Add the early-training transient D*exp(-S1/s0), for fits that include the first few hundred steps of pre-training.")] = False,
     first_step: Annotated[int, typer.Option(help="Ignore evaluations before this step.")] = 1,
     plot: Annotated[Optional[Path], typer.Option(help="Write a plot of data and fit.")] = None,
 ):
@@ -76,13 +78,25 @@ def cpt_fit(
     from lrplan.forgetting import CPTLaw
 
     loaded = [_from(r, first_step) for r in load_runs(runs, split, switch, replay)]
-    law = CPTLaw(domain, replay=replay_form if replay_law else False, size=size_law, skip=skip,
-                 shift_clock=shift_clock, shift_form=shift_form, anneal_cpt=anneal_cpt).fit(loaded)
+    law = CPTLaw(domain, replay=replay_form if replay_law else False, size=size_law, skip=skip, lam=_lam(lam),
+                 shift_clock=shift_clock, shift_form=shift_form, anneal_cpt=anneal_cpt, transient=transient).fit(loaded)
     law.save(out)
     console.print(f"{law!r}", highlight=False, soft_wrap=True)
     err_console.print(f"wrote {out}")
     if plot is not None:
         _plot_continual([(f"{split} ({domain})", loaded, law)], plot)
+
+
+def _lam(text: str) -> float | str:
+    """``--lam``: 'fit' or a number (range checked by CPTLaw)."""
+    if text.strip().lower() == "fit":
+        return "fit"
+    try:
+        return float(text)
+    except ValueError:
+        from lrplan.errors import ConfigError
+
+        raise ConfigError(f"--lam: expected a momentum in (0, 1) or 'fit', got {text!r}") from None
 
 
 def _from(run, first_step: int):

@@ -40,6 +40,17 @@ saturating:
   B*ln(1 + E*tau) (the paper's form reaches it only as B -> inf, beta -> 0), beta < 0 a growing
   power: one family for saturating and not-yet-saturating forgetting.
 
+``transient=True`` (lrplan option) adds D*exp(-S1/s0), S1 = S1pt + S1cpt, to both domains: the first
+rapid drop of pre-training (on the byte-level runs of ``benchmarks/cpt_predict.py``, 5.4 -> 3.0 nats in
+~40 steps, then a short plateau), which the power law A*S1^(-alpha) cannot follow; without it the fit
+bends alpha and L0 to the first hundred steps. s0 is in LR-area units (fitted; starts at small
+quantiles of the pre-switch S1) and at most a tenth of the LR area before the switch, so the term has
+decayed to e^-10 of D by the switch and does not touch the continual phase.
+
+The upper bound of L0 depends on the domain: on the old domain (B > 0) the loss stays above L0 and
+L0 <= min(loss); on the new domain the adaptation term (B < 0) takes the loss below L0 (the paper's
+Knowledge-Pile fit: L0 3.024, B -0.666), so L0 is only bounded by max(loss).
+
 ``replay="hyperbolic"`` (an lrplan option, not from the paper) replaces the shift factor by
 (1 - r)/(1 + a2*r) for both domains (zero at r = 1, steep near r = 0 for large a2: the
 "1 % replay removes most of the forgetting" shape of Ibrahim et al. 2024, with the (1 + B*p)
@@ -155,12 +166,14 @@ class ContinualRun:
                 "Ncpt": np.where(after, steps - t0 + 1, 0).astype(np.float64)}
 
 
-def _nonlinear_names(replay: bool, size: bool) -> list[str]:
-    return ["alpha", "E", "beta"] + (["a1", "a2"] if replay else []) + (["g1", "g2", "g3"] if size else [])
+def _nonlinear_names(replay: bool, size: bool, transient: bool = False) -> list[str]:
+    return (["alpha", "E", "beta"] + (["a1", "a2"] if replay else []) + (["g1", "g2", "g3"] if size else [])
+            + (["s0"] if transient else []))
 
 
-def _linear_names(size: bool, anneal_cpt: bool = True) -> list[str]:
-    return ["L0", "A", "C1"] + (["C2"] if anneal_cpt else []) + ["B"] + (["F"] if size else [])
+def _linear_names(size: bool, anneal_cpt: bool = True, transient: bool = False) -> list[str]:
+    return (["L0", "A", "C1"] + (["C2"] if anneal_cpt else []) + ["B"] + (["F"] if size else [])
+            + (["D"] if transient else []))
 
 
 def power_shift(u: np.ndarray, beta: float) -> np.ndarray:
@@ -193,6 +206,8 @@ class CPTLaw:
             at beta = 0; see the module docstring).
         anneal_cpt: keep the continual annealing term -C2*S2cpt (the paper) or leave it out
             (``False``, lrplan option for the old domain; see the module docstring).
+        transient: add the early-training transient D*exp(-S1/s0) (lrplan option; see the module
+            docstring). For fits that include the first few hundred steps of pre-training.
 
     Fitted attributes: ``params_`` (dict, absolute-LR units), ``lam_`` (the momentum used),
     ``r2_`` (on loss), ``huber_``
@@ -209,7 +224,7 @@ class CPTLaw:
 
     def __init__(self, domain: str = "pt", replay: bool = False, size: bool = False, lam: float | str = 0.999,
                  delta: float = 1e-3, skip: int = 0, shift_clock: str = "lr_area", warmup: str = "include",
-                 shift_form: str = "saturating", anneal_cpt: bool = True):
+                 shift_form: str = "saturating", anneal_cpt: bool = True, transient: bool = False):
         if domain not in DOMAINS:
             raise ConfigError(f"domain: must be 'pt' (old data) or 'cpt' (new data), got {domain!r}")
         grid = LAM_GRID if lam == "fit" else tuple(lam) if isinstance(lam, (tuple, list)) else (lam,)
@@ -237,8 +252,11 @@ class CPTLaw:
         if self.size and not anneal_cpt:
             raise ConfigError("anneal_cpt=False leaves out the C2*S2cpt term that the size extension's g2 scales "
                               "(g2 could not be fitted)")
-        self.shift_form, self.anneal_cpt = shift_form, bool(anneal_cpt)
-        self._lin = _linear_names(self.size, self.anneal_cpt)
+        if transient not in (True, False):
+            raise ConfigError(f"transient: must be True or False, got {transient!r}")
+        self.shift_form, self.anneal_cpt, self.transient = shift_form, bool(anneal_cpt), bool(transient)
+        self._lin = _linear_names(self.size, self.anneal_cpt, self.transient)
+        self._nln = _nonlinear_names(self.replay, self.size, self.transient)
 
     # -- model -------------------------------------------------------------------
     def _columns(self, ar: dict, r: np.ndarray, N: np.ndarray, nl: dict) -> dict[str, np.ndarray]:
@@ -266,6 +284,8 @@ class CPTLaw:
                 cols["F"] = np.power(N, -nl["g3"])
             if not self.anneal_cpt:
                 del cols["C2"]
+            if self.transient:
+                cols["D"] = np.exp(-s1 / nl["s0"])
         return cols
 
     def _stack(self, runs: Sequence[ContinualRun], use_loss: bool):
@@ -327,17 +347,17 @@ class CPTLaw:
         if self.size and len({r.params for r in runs}) < 2:
             raise FitError("cpt fit: the size extension needs runs of at least two model sizes (params)")
         ar, r, N, y = self._stack(runs, use_loss=True)
-        lin, nln = self._lin, _nonlinear_names(self.replay, self.size)
+        lin, nln = self._lin, self._nln
         if y.size < len(lin) + len(nln) + 2:
             raise FitError(f"cpt fit: {y.size} usable points for {len(lin) + len(nln)} parameters")
         seeds = self._seeds(ar, r, N, y)
         lo = {"L0": 1e-6, "A": 0.0, "alpha": 0.01, "E": 1e-6, "beta": -2.0 if self.shift_form == "boxcox" else 1e-3,
               "a1": -20.0, "a2": 1e-3,
-              "g1": -2.0, "g2": -2.0, "g3": 0.0}
+              "g1": -2.0, "g2": -2.0, "g3": 0.0, "s0": 1e-6}
         hi = {"alpha": 3.0, "E": 1e9, "beta": 3.0, "a1": 20.0, "a2": 1e5 if self.replay_form == "hyperbolic" else 30.0, "g1": 2.0, "g2": 2.0, "g3": 2.0,
-              "L0": float(y.min())}
+              "L0": self._l0_max(y), "s0": self._s0_max(ar)}
         names = lin + nln
-        params = [Param(n, seeds[0][n], lo.get(n, -np.inf), hi.get(n, np.inf), log=n == "E") for n in names]
+        params = [Param(n, seeds[0][n], lo.get(n, -np.inf), hi.get(n, np.inf), log=n in ("E", "s0")) for n in names]
 
         def model(theta):
             with np.errstate(all="ignore"):
@@ -359,15 +379,29 @@ class CPTLaw:
                 f"({'forgetting' if self.domain == 'pt' else 'adaptation'} expected); check the domain"), stacklevel=2)
         return self
 
+    def _l0_max(self, y: np.ndarray) -> float:
+        """Upper bound of L0: min(loss) on the old domain, max(loss) on the new one (module docstring)."""
+        return float(y.min() if self.domain == "pt" else y.max())
+
+    @staticmethod
+    def _s0_max(ar: dict) -> float:
+        """Upper bound of the transient's scale s0: a tenth of the smallest pre-training LR area at a
+        switch, so the term has decayed to e^-10 of D by the switch (module docstring)."""
+        after = ar["S1cpt"] > 0
+        return 0.1 * float(ar["S1pt"][after].min() if after.any() else ar["S1pt"].max())
+
     def _seeds(self, ar, r, N, y, keep: int = 4) -> list[dict]:
         """Best few (linear + non-linear) parameter sets from a variable-projection grid search."""
         s1c = ar[self._clock][ar[self._clock] > 0]
         e0 = 1.0 / float(np.median(s1c)) if s1c.size else 1.0
+        s1pre = ar["S1pt"][ar["S1cpt"] == 0]
+        s1pre = s1pre if s1pre.size else ar["S1pt"]
         axes = {"alpha": [0.2, 0.35, 0.5, 0.7, 1.0], "E": list(e0 * np.array([0.03, 0.3, 3.0, 30.0, 300.0])),
                 "beta": [-0.3, 0.1, 0.3, 0.8] if self.shift_form == "boxcox" else [0.1, 0.3, 0.8], "a1": [0.0],
+                "s0": list(np.geomspace(min(float(np.quantile(s1pre, 0.02)), self._s0_max(ar) / 10),
+                                         min(float(np.quantile(s1pre, 0.3)), self._s0_max(ar)), 6)),
                 "a2": [3.0, 30.0, 300.0] if self.replay_form == "hyperbolic" else [0.5, 2.0, 6.0], "g1": [0.0], "g2": [0.0], "g3": [0.1]}
-        nln = _nonlinear_names(self.replay, self.size)
-        lin = self._lin
+        nln, lin = self._nln, self._lin
         w = 1.0 / y  # least squares on loss / y ~ log loss
         scored = []
         for combo in np.array(np.meshgrid(*[axes[n] for n in nln], indexing="ij")).reshape(len(nln), -1).T:
@@ -379,7 +413,7 @@ class CPTLaw:
             coef, *_ = np.linalg.lstsq(X * w[:, None], y * w, rcond=None)
             rss = float(np.sum(((X @ coef - y) * w) ** 2))
             p = dict(zip(lin, coef), **nl)
-            p["L0"] = float(np.clip(p["L0"], 1e-3, y.min() * 0.999))
+            p["L0"] = float(np.clip(p["L0"], 1e-3, self._l0_max(y) * 0.999))
             p["A"] = float(max(p["A"], 1e-6))
             scored.append((rss, p))
         if not scored:
@@ -423,7 +457,7 @@ class CPTLaw:
         replay = self.replay_form if self.replay else False
         return {"law": "cpt", "domain": self.domain, "replay": replay, "size": self.size, "lam": self._lam, "warmup": self.warmup,
                 "delta": self.delta, "skip": self.skip, "shift_clock": self.shift_clock, "shift_form": self.shift_form,
-                "anneal_cpt": self.anneal_cpt, "units": {"lr": "absolute", "S1": "sum of absolute LR over steps"},
+                "anneal_cpt": self.anneal_cpt, "transient": self.transient, "units": {"lr": "absolute", "S1": "sum of absolute LR over steps"},
                 "params": self.params_,
                 "metrics": {"r2": self.r2_, "huber": self.huber_, "n_points": self.n_points_, "n_runs": self.n_runs_}}
 
@@ -433,8 +467,8 @@ class CPTLaw:
             raise LoadError("cpt law JSON: missing 'law': 'cpt' or 'params'")
         law = cls(d.get("domain", "pt"), d.get("replay", False), d.get("size", False), d.get("lam", 0.999),
                   d.get("delta", 1e-3), d.get("skip", 0), d.get("shift_clock", "lr_area"), d.get("warmup", "include"),
-                  d.get("shift_form", "saturating"), d.get("anneal_cpt", True))
-        need = set(law._lin + _nonlinear_names(law.replay, law.size))
+                  d.get("shift_form", "saturating"), d.get("anneal_cpt", True), d.get("transient", False))
+        need = set(law._lin + law._nln)
         missing = need - set(d["params"])
         if missing:
             raise LoadError(f"cpt law JSON: params missing {', '.join(sorted(missing))}")
