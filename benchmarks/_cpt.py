@@ -87,9 +87,10 @@ def run_all(configs, workers: int = 2) -> list[Path]:
 
 
 def parse_args(doc: str, argv, seeds: int = 1, workers: bool = True, short: bool = False, first_seed: bool = False,
-               replay: bool = False):
+               replay: bool = False, preset: bool = False):
     """The common command line: ``--smoke``, ``--seeds N``, ``--workers K`` (and ``--short``,
-    ``--first-seed K``: seeds K .. K + N - 1, ``--replay F``: fraction of old data after the switch)."""
+    ``--first-seed K``: seeds K .. K + N - 1, ``--replay F``: fraction of old data after the switch,
+    ``--preset NAME``: model size)."""
     import argparse
 
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
@@ -103,6 +104,8 @@ def parse_args(doc: str, argv, seeds: int = 1, workers: bool = True, short: bool
         ap.add_argument("--first-seed", type=int, default=0, help="first seed (seeds K .. K + N - 1); non-zero = a replication section")
     if replay:
         ap.add_argument("--replay", type=float, default=0.0, help="fraction of old-domain data in the batches after the switch")
+    if preset:
+        ap.add_argument("--preset", choices=("nano", "micro", "small"), default="nano", help="model size (default nano)")
     return ap.parse_args(argv)
 
 

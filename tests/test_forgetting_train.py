@@ -1,6 +1,7 @@
 """Trainer support for forgetting: data-switch configs, fact windows and probes, benchmark smoke runs."""
 
 import importlib
+import json
 import sys
 from pathlib import Path
 
@@ -141,6 +142,16 @@ def test_cpt_replay_new_smoke_scores_predictions_made_before_training(bench):
 def test_cpt_predict_replication_trains_and_scores_the_new_seeds(bench):
     res = bench("cpt_predict").main(["--smoke", "--first-seed", "3"])
     assert {r["seed"] for r in res["rows"]} == {3}
+
+
+def test_cpt_predict_on_another_model_size_trains_that_preset(bench):
+    mod = bench("cpt_predict")
+    res = mod.main(["--smoke", "--preset", "micro", "--replay", "0.05"])
+    assert {r["domain"] for r in res["rows"]} == {"pt", "cpt"} and res["replay"] == [0.05]
+    cache = importlib.import_module("_cpt").CACHE / "runs"
+    runs = sorted(p.name for p in cache.glob("cptmicro-smoke-*"))
+    assert runs == [f"cptmicro-smoke-{n}-r0.05-s0" for n in ("rewarm1", "rewarm3", "wsd2")]
+    assert json.loads((cache / runs[0] / "meta.json").read_text())["model"]["n_embd"] == 128
 
 
 def test_cpt_predict_with_replay_trains_replay_runs_and_refuses_a_bad_fraction(bench):
