@@ -404,6 +404,23 @@ def test_skewed_plateau_is_narrower_above_the_optimum_and_round_trips(skewed_gri
     assert back.skew_ == law.skew_ and back.plateau(2e8, 4e9, tol=0.0025) == p
 
 
+@pytest.mark.parametrize("skew", [True, False])
+def test_lr_at_batch_is_the_least_excess_lr_at_that_batch(skewed_grid, skew):
+    """The bowl's ridge: at a batch off the optimum, the LR that minimises the predicted excess (checked
+    on a fine LR grid); the symmetric bowl's ridge is u = -h01/h00 v."""
+    law = HparamLaw(method="joint", window=0.10, focus=None, skew=skew).fit(skewed_grid)
+    lr, b = law.predict(2e8, 4e9)
+    for factor in (0.25, 0.5, 2.0, 4.0):
+        best = law.lr_at_batch(2e8, 4e9, factor * b)
+        grid = best * np.exp(np.linspace(-0.3, 0.3, 6001))
+        excess = [law.excess(2e8, 4e9, x, factor * b) for x in grid]
+        assert grid[int(np.argmin(excess))] == pytest.approx(best, rel=2e-4)
+        if not skew:
+            h = law.hessian_
+            assert best == pytest.approx(lr * math.exp(-h[0, 1] / h[0, 0] * math.log(factor)), rel=1e-12)
+    assert law.lr_at_batch(2e8, 4e9, b) == pytest.approx(lr, rel=1e-12)
+
+
 def test_skew_is_an_option_of_the_joint_model_only():
     with pytest.raises(ConfigError, match="skew is an option of the joint model"):
         HparamLaw(method="near", skew=True)

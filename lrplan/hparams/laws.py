@@ -243,6 +243,25 @@ class HparamLaw:
         dz = np.array([np.log(lr / lr0), np.log(batch / b0) if np.isfinite(b0) else 0.0])
         return float(0.5 * dz @ h @ dz * np.exp(self.skew_ * dz[0]))
 
+    def lr_at_batch(self, N, D, batch, **shape) -> float:
+        """Absolute LR with the least predicted excess at ``batch`` tokens for the target (N, D)
+        (``shape`` as in :meth:`predict`): the
+        bowl's ridge. Symmetric bowl: u = -h01/h00 v (u = ln(lr/LR*), v = ln(batch/B*)). Skewed bowl
+        1/2 q(u, v) e^(k u): the local minimum in u, the root of k q + dq/du = 0 that continues the
+        symmetric ridge (written 2C / (-B - sqrt(B^2 - 4 k h00 C)), exact at k = 0); where the skew
+        leaves no minimum at this batch, the symmetric ridge. The LR law's LR* when the law has no
+        batch part or no finite Hessian."""
+        lr0, b0 = (float(v) for v in self.predict(N, D, **shape))
+        h = None if self.hessian_ is None else np.asarray(self.hessian_, dtype=float)
+        if h is None or not np.all(np.isfinite(h)) or not np.isfinite(b0) or not h[0, 0] > 0:
+            return lr0
+        a, c, d, k = h[0, 0], h[0, 1], h[1, 1], float(self.skew_ or 0.0)
+        v = float(np.log(batch / b0))
+        B, C = 2 * a + 2 * k * c * v, 2 * c * v + k * d * v * v
+        disc = B * B - 4 * k * a * C
+        u = 2 * C / (-B - np.sqrt(disc)) if disc >= 0 and B > 0 else -c * v / a
+        return float(lr0 * np.exp(u))
+
     # -- persistence ---------------------------------------------------------
     def to_dict(self) -> dict:
         self._check()

@@ -78,7 +78,7 @@ def check_schedule(law: HparamLaw, spec: str | None) -> str | None:
     return None
 
 
-def _hardware_batch(law: HparamLaw, N, D, lr, b, seq_len, tol, multiple_of, plateau) -> dict:
+def _hardware_batch(law: HparamLaw, N, D, lr, b, seq_len, tol, multiple_of, plateau, shape) -> dict:
     seqs = b / seq_len
     if multiple_of:
         cands = multiple_of * np.arange(1, max(2, int(4 * seqs / multiple_of) + 2))
@@ -92,8 +92,7 @@ def _hardware_batch(law: HparamLaw, N, D, lr, b, seq_len, tol, multiple_of, plat
            "inside_plateau": bool(inside) if plateau and "batch" in plateau else None}
     h = law.hessian_
     if h is not None and np.all(np.isfinite(h)):
-        h = np.asarray(h, dtype=float)
-        lr_at = lr * math.exp(-h[0, 1] / h[0, 0] * math.log(pick * seq_len / b))
+        lr_at = law.lr_at_batch(N, D, pick * seq_len, **shape)
         out["lr"] = float(lr_at)
         out["predicted_excess"] = law.excess(N, D, lr_at, pick * seq_len)
     else:
@@ -149,7 +148,7 @@ def recommend(law: HparamLaw, N: float, D: float, seq_len: int = 2048, tol: floa
         interval=None if iv is None else {"level": iv.level, "lr": list(iv.lr),
                                           "batch_tokens": None if iv.batch is None else list(iv.batch)},
         plateau=None if plateau is None else {k: (list(v) if isinstance(v, tuple) else v) for k, v in plateau.items()},
-        hardware=_hardware_batch(law, N, D, lr, b, seq_len, tol, multiple_of, plateau),
+        hardware=_hardware_batch(law, N, D, lr, b, seq_len, tol, multiple_of, plateau, shape),
         b_crit_tokens=None if bcrit_law is None else float(bcrit_law(D=D)),
         schedule=law.schedule, notes=notes,
     )
