@@ -109,6 +109,7 @@ def test_cpt_predict_smoke(bench):
     assert {d: res["selected_round2"][d]["variant"] in ("paper", "no C2 + boxcox") for d in ("pt", "cpt")} == {"pt": True, "cpt": True}
     assert set(res["seed_mean_err"]) <= {(d, v) for d in ("pt", "cpt") for v in ("paper", "no C2 + boxcox", "transient")}
     assert ("pt", "paper") in res["seed_mean_err"]
+    assert set(res["noise"]) == {"pt", "cpt"}
 
 
 def test_cpt_replay_smoke(bench):
@@ -161,3 +162,17 @@ def test_cpt_predict_with_replay_trains_replay_runs_and_refuses_a_bad_fraction(b
     assert {r["domain"] for r in res["rows"]} == {"pt", "cpt"}
     with pytest.raises(SystemExit, match="replay fraction must be in"):
         mod.main(["--smoke", "--replay", "1.5"])
+
+
+def test_eval_noise_measures_scatter_about_a_smooth_trend(bench):
+    from lrplan.forgetting import ContinualRun
+
+    mod = bench("cpt_predict")
+    steps = np.arange(0, 1200, 10)
+    trend = 3.0 - 1e-3 * (steps - 600).clip(0) + 4e-7 * (steps - 600).clip(0) ** 2
+    wiggle = 1 + 0.005 * np.where(np.arange(steps.size) % 2, 1, -1)  # +-0.5 % alternating
+    run = ContinualRun(np.full(1200, 1e-3), switch=600, steps=steps, loss=trend * wiggle)
+    dev = mod.eval_noise([run])
+    assert dev.size == np.sum(steps >= 1050)
+    assert dev.std() == pytest.approx(0.005, rel=0.05)
+    assert np.all(np.abs(mod.eval_noise([ContinualRun(np.full(1200, 1e-3), switch=600, steps=steps, loss=trend)])) < 1e-12)
