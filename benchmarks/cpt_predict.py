@@ -265,7 +265,7 @@ def main(argv=None) -> dict:
         return result
     replication, replay, other = args.first_seed != 0, args.replay > 0, args.preset != "nano"
     lines = ["## Continual pre-training law: fit two continual schedules, predict a third"
-             + (f", {100 * args.replay:g} % replay" if replay else "")
+             + (f", `{args.preset}` model" if other else "") + (f", {100 * args.replay:g} % replay" if replay else "")
              + (f", replication with seeds {', '.join(map(str, seeds))}" if replication else ""), "",
              *([f"Replication announced (committed) before any of its runs was trained: new seeds {list(seeds)}, the same "
                 "setting, variants and bars; the verdict is round 1 (the committed selection rule re-applied to these "
