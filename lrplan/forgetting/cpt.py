@@ -388,7 +388,7 @@ class CPTLaw:
         """Upper bound of the transient's scale s0: a tenth of the smallest pre-training LR area at a
         switch, so the term has decayed to e^-10 of D by the switch (module docstring)."""
         after = ar["S1cpt"] > 0
-        return 0.1 * float(ar["S1pt"][after].min() if after.any() else ar["S1pt"].max())
+        return max(0.1 * float(ar["S1pt"][after].min() if after.any() else ar["S1pt"].max()), 1e-5)
 
     def _seeds(self, ar, r, N, y, keep: int = 4) -> list[dict]:
         """Best few (linear + non-linear) parameter sets from a variable-projection grid search."""
