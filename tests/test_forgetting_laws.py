@@ -385,10 +385,11 @@ def test_transient_term_follows_the_first_rapid_drop_and_vanishes_later(tmp_path
     s1 = np.cumsum(held.lr)[[20, 180, 700]]
     np.testing.assert_allclose(gap, -0.8 * np.exp(-s1 / 0.05), rtol=1e-12, atol=1e-15)
     assert abs(gap[1]) < 1e-4 * 0.8 and abs(gap[2]) < 1e-15
-    # fitted on two schedules, it predicts the third; without the term the first steps are missed
-    # (a power law plus an exponential can trade off on such smooth curves: D, s0 and alpha are not
-    # all identified, the predictions are)
+    # fitted on two schedules, it recovers the parameters and predicts the third; without the term
+    # the first steps are missed
     law = CPTLaw("pt", transient=True).fit(runs)
+    for k, v in dict(D=-0.8, s0=0.05, alpha=0.5, B=0.3).items():
+        assert law.params_[k] == pytest.approx(v, rel=0.15), k
     err = law.predict(held) / held.loss - 1
     assert np.max(np.abs(err)) < 3e-3 and abs(err[-1]) < 1e-3
     early = held.steps < 60
