@@ -28,8 +28,9 @@ middle of the replay sweep), the usual practice in continual pre-training. Witho
 model forgets much of the old domain (stdlib loss 2.0 -> 3.1-4.4 nats/byte, a third to two thirds of the
 way back to the untrained model's 5.4), and in that regime the old-domain final loss of one schedule
 differs from another's by 1-2 % in a way that changes sign between seeds (see the seed-0-5 sections),
-more than the 1 % bar. Seeds 0, 1, 2; the verdict is the :data:`SELECTION` rule over all
-:data:`VARIANTS` (all fixed before these runs), applied per domain to the fit runs; the bars as above.
+more than the 1 % bar. Seeds 0, 1, 2; the verdict is the :data:`SELECTION` rule over the ten
+variants of rounds 1-2 (:data:`ROUND2`, all fixed before these runs), applied per domain to the fit
+runs; the bars as above.
 
 ``--replay 0.05 --first-seed 3`` (section ``cpt_predict_replay5_seeds345``; pre-registered: this
 protocol was committed before any of its runs was trained) tests round 3 on three new seeds of the 5 %
