@@ -355,7 +355,7 @@ class CPTLaw:
               "a1": -20.0, "a2": 1e-3,
               "g1": -2.0, "g2": -2.0, "g3": 0.0, "s0": 1e-6}
         hi = {"alpha": 3.0, "E": 1e9, "beta": 3.0, "a1": 20.0, "a2": 1e5 if self.replay_form == "hyperbolic" else 30.0, "g1": 2.0, "g2": 2.0, "g3": 2.0,
-              "L0": self._l0_max(y), "s0": self._s0_max(ar)}
+              "L0": self._l0_max(y), "s0": self._s0_max(ar) if self.transient else np.inf}
         names = lin + nln
         params = [Param(n, seeds[0][n], lo.get(n, -np.inf), hi.get(n, np.inf), log=n in ("E", "s0")) for n in names]
 
@@ -394,13 +394,14 @@ class CPTLaw:
         """Best few (linear + non-linear) parameter sets from a variable-projection grid search."""
         s1c = ar[self._clock][ar[self._clock] > 0]
         e0 = 1.0 / float(np.median(s1c)) if s1c.size else 1.0
-        s1pre = ar["S1pt"][ar["S1cpt"] == 0]
-        s1pre = s1pre if s1pre.size else ar["S1pt"]
         axes = {"alpha": [0.2, 0.35, 0.5, 0.7, 1.0], "E": list(e0 * np.array([0.03, 0.3, 3.0, 30.0, 300.0])),
                 "beta": [-0.3, 0.1, 0.3, 0.8] if self.shift_form == "boxcox" else [0.1, 0.3, 0.8], "a1": [0.0],
-                "s0": list(np.geomspace(min(float(np.quantile(s1pre, 0.02)), self._s0_max(ar) / 10),
-                                         min(float(np.quantile(s1pre, 0.3)), self._s0_max(ar)), 6)),
                 "a2": [3.0, 30.0, 300.0] if self.replay_form == "hyperbolic" else [0.5, 2.0, 6.0], "g1": [0.0], "g2": [0.0], "g3": [0.1]}
+        if self.transient:  # a log grid from small quantiles of the pre-switch S1 up to the s0 bound
+            s1pre = ar["S1pt"][ar["S1cpt"] == 0]
+            s1pre, s0_max = (s1pre if s1pre.size else ar["S1pt"]), self._s0_max(ar)
+            axes["s0"] = list(np.geomspace(min(float(np.quantile(s1pre, 0.02)), s0_max / 10),
+                                           min(float(np.quantile(s1pre, 0.3)), s0_max), 6))
         nln, lin = self._nln, self._lin
         w = 1.0 / y  # least squares on loss / y ~ log loss
         scored = []
