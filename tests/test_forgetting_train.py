@@ -176,3 +176,24 @@ def test_eval_noise_measures_scatter_about_a_smooth_trend(bench):
     assert dev.size == np.sum(steps >= 1050)
     assert dev.std() == pytest.approx(0.005, rel=0.05)
     assert np.all(np.abs(mod.eval_noise([ContinualRun(np.full(1200, 1e-3), switch=600, steps=steps, loss=trend)])) < 1e-12)
+
+
+def test_copy_baseline_copies_the_fit_run_nearest_in_continual_lr_area(bench):
+    from lrplan.forgetting import ContinualRun
+
+    mod = bench("cpt_predict")
+    steps = np.arange(0, 200, 10)
+
+    def run(peak, final):
+        lr = np.r_[np.full(100, 1e-3), np.full(100, peak)]
+        return ContinualRun(lr, switch=100, steps=steps, loss=np.r_[np.full(19, 3.0), final])
+
+    held = run(2e-3, 2.50)                                  # S1cpt 0.20 at the end
+    fits = {"high": run(2.5e-3, 2.45), "low": run(1e-3, 2.20)}  # 0.25 and 0.10
+    name, err = mod.copy_baseline(held, fits)
+    assert name == "high" and err == pytest.approx(0.02)
+
+
+def test_model_text_reads_the_size_of_a_trained_run(bench, tmp_path):
+    (tmp_path / "meta.json").write_text(json.dumps({"params": 120_576, "model": {"n_layer": 2, "n_embd": 64}}))
+    assert bench("cpt_predict").model_text(tmp_path) == "0.12M params, 2 layers, width 64"
