@@ -75,7 +75,7 @@ class FitResult:
         return {"params": self.params, "cost": self.cost, "success": self.success, "nfev": self.nfev,
                 "metrics": self.metrics, "cond": self.cond if math.isfinite(self.cond) else None,
                 "rel_se": {k: (v if math.isfinite(v) else None) for k, v in self.rel_se.items()},
-                "warnings": self.warnings, "starts": self.starts}
+                "warnings": self.warnings, "at_bound": list(self.at_bound), "starts": self.starts}
 
 
 def huber(r, delta: float = 1e-3):

@@ -349,6 +349,24 @@ def test_planning_with_a_shape_on_its_bound_and_no_shape_refit_warns():
         plan_schedule(point, c, freeform=False, law_info=load_objective(no_shape_bound)[3])  # L0 only: no warning
 
 
+def test_parameters_on_a_bound_are_read_from_the_report_list_or_an_older_reports_warning():
+    mpl = dict(zip(("L0", "A", "alpha", "B", "C", "beta", "gamma"), MPL_PUBLISHED_PARAMS["100"]))
+    d = {"law": "mpl", "params": mpl, "peak_lr": 3e-4}
+    assert load_objective({**d, "fit": {"at_bound": ["gamma"], "warnings": []}})[3]["at_bound"] == ["mpl.gamma"]
+    legacy = {"warnings": ["mpl law: parameter(s) at a bound: L0, beta", "mpl law: 2 of 8 starts failed"]}
+    assert load_objective({**d, "fit": legacy})[3]["at_bound"] == ["mpl.L0", "mpl.beta"]
+    assert "at_bound" not in load_objective({**d, "fit": {"at_bound": [], "warnings": []}})[3]
+
+
+def test_a_fit_report_records_the_parameters_on_a_bound():
+    from lrplan.fitting import Param, fit
+
+    x = np.linspace(0.0, 1.0, 30)
+    y = 2.0 + 0.5 * x
+    res = fit(lambda th: th[0] + th[1] * x, [Param("a", 1.0, 0.0, 1.5), Param("b", 0.1, 0.0, 2.0)], y, [[1.0, 0.1]])
+    assert res.to_dict()["at_bound"] == ["a"]  # the data want a = 2, above the bound 1.5
+
+
 def test_a_hand_written_fit_whose_fit_entry_is_not_a_report_still_loads():
     # only lrplan artifacts carry a fit report under "fit"; anything else there is not read
     mpl = dict(zip(("L0", "A", "alpha", "B", "C", "beta", "gamma"), MPL_PUBLISHED_PARAMS["100"]))
@@ -366,7 +384,7 @@ def test_planning_with_an_auto_fit_whose_mpl_member_has_its_shape_on_a_bound_war
     auto = {"law": "auto", "peak_lr": 3e-4, "weights": {"mpl": 0.5, "momentum": 0.5},
             "members": [member, {"law": "momentum", "params": mom}]}
     point, _, band, info = load_objective(auto)
-    assert info["at_bound"] == ["mpl law: parameter(s) at a bound: beta"]
+    assert info["at_bound"] == ["mpl.beta"]
     c = Constraints.build(steps=24000, peak=3e-4, warmup=2160)
     with pytest.warns(LrplanWarning, match="annealing shape \\(beta/gamma\\) sits on a bound"):
         plan_schedule(point, c, freeform=False, law_info=info)

@@ -184,9 +184,10 @@ class ForgettingLaw:
                              label=f"forgetting law {self.family!r}")
             self.params_ = {k: float(v) for k, v in res.params.items()}
             self.fit_warnings_ = list(res.warnings)
-            hit = [w for w in res.warnings if "at a bound" in w]
-            if hit:
-                warnings.warn(LrplanWarning(hit[0] + "; the clock range may be too short to identify them"), stacklevel=2)
+            if res.at_bound:
+                warnings.warn(LrplanWarning(f"forgetting law {self.family!r}: parameter(s) at a bound: "
+                                            f"{', '.join(res.at_bound)}; the clock range may be too short to identify them"),
+                              stacklevel=2)
         yhat = self.predict(tau)
         n = tau.size
         rss = float(np.sum((y - yhat) ** 2))

@@ -91,10 +91,9 @@ def from_dict(d: dict, where: str = "<fit>") -> tuple[Objective, list[Objective]
         info["window_refits"] = [float(w.get("drop", float("nan"))) for w in refits]
     if shapes:
         info["shape_refits"] = [str(w.get("shape", i)) for i, w in enumerate(shapes)]
-    report = d.get("fit") if isinstance(d.get("fit"), dict) else {}
-    warned = [str(m) for m in report.get("warnings") or [] if "at a bound" in str(m)]
-    if warned:
-        info["at_bound"] = warned
+    bound = _at_bound(d.get("fit") if isinstance(d.get("fit"), dict) else {})
+    if bound:
+        info["at_bound"] = [f"{law}.{name}" for name in bound]
     _add_fitted_steps(d, info)
     if "model_rel_sd" in unc:
         info["model_rel_sd"] = unc["model_rel_sd"]
@@ -102,6 +101,20 @@ def from_dict(d: dict, where: str = "<fit>") -> tuple[Objective, list[Objective]
         if k in d:
             info[k] = d[k]
     return point, members, window, info
+
+
+def _at_bound(report: dict) -> list[str]:
+    """Names of the parameters a fit report says the solution holds on a bound: its ``at_bound``
+    list, or (reports written before lrplan recorded that list) the names in its
+    "parameter(s) at a bound: a, b" warning."""
+    if isinstance(report.get("at_bound"), list):
+        return [str(n) for n in report["at_bound"]]
+    names = []
+    for m in report.get("warnings") or []:
+        head, sep, tail = str(m).partition("parameter(s) at a bound:")
+        if sep:
+            names += [n.strip() for n in tail.split(",") if n.strip()]
+    return names
 
 
 def _add_fitted_steps(d: dict, info: dict) -> None:
@@ -122,7 +135,7 @@ def _auto(d: dict, where: str):
     fraction (the ensemble's refit at fraction f is the weighted mean of every member's refit at f,
     for the fractions every member has). A shape refit (a member law's reference shape) is the
     weighted mean of that member's shape refit and the other members' point fits. ``info["at_bound"]``
-    collects the members' at-bound warnings."""
+    collects the members' parameters on a bound (``"law.name"``)."""
     weights = d.get("weights") or {}
     parts, boots, windows, shapes = [], [], [], []
     info = {"law": "auto", "members": {}, "bootstrap_fits": 0, "peak_lr": d.get("peak_lr")}

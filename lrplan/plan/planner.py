@@ -122,8 +122,8 @@ def _warn_band_limits(steps: int, info: dict) -> None:
         warnings.warn(f"plan for {steps} steps from curves fitted up to step {fitted}: the bands cover the fit's "
                       "parameter noise only; refit with `lrplan fit --window-refits 0.1,0.2,0.3` to include the "
                       "extrapolation error (see docs/planner.md)", LrplanWarning, stacklevel=3)
-    shape_at_bound = [m for m in info.get("at_bound", []) if "beta" in m or "gamma" in m]
-    if info.get("law") in ("mpl", "auto") and shape_at_bound and not info.get("shape_refits"):
+    shape_at_bound = {"mpl.beta", "mpl.gamma"} & set(info.get("at_bound", []))
+    if shape_at_bound and not info.get("shape_refits"):
         warnings.warn("the fit's annealing shape (beta/gamma) sits on a bound, so the fitting curves do not pin it "
                       "down and gains over other cooldowns can be far off; refit with `lrplan fit --shape-refits` "
                       "to widen the bands by the published shape, or without `--mpl-shape free` to fit with it "
