@@ -87,10 +87,10 @@ def run_all(configs, workers: int = 2) -> list[Path]:
 
 
 def parse_args(doc: str, argv, seeds: int = 1, workers: bool = True, short: bool = False, first_seed: bool = False,
-               replay: bool = False, preset: bool = False):
+               replay: bool = False, preset: bool = False, switches: dict[str, str] | None = None):
     """The common command line: ``--smoke``, ``--seeds N``, ``--workers K`` (and ``--short``,
     ``--first-seed K``: seeds K .. K + N - 1, ``--replay F``: fraction of old data after the switch,
-    ``--preset NAME``: model size)."""
+    ``--preset NAME``: model size, and a script's own on/off ``switches``: ``{"--name": help}``)."""
     import argparse
 
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
@@ -106,6 +106,8 @@ def parse_args(doc: str, argv, seeds: int = 1, workers: bool = True, short: bool
         ap.add_argument("--replay", type=float, default=0.0, help="fraction of old-domain data in the batches after the switch")
     if preset:
         ap.add_argument("--preset", choices=("nano", "micro", "small"), default="nano", help="model size (default nano)")
+    for flag, text in (switches or {}).items():
+        ap.add_argument(flag, action="store_true", help=text)
     return ap.parse_args(argv)
 
 

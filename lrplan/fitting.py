@@ -31,7 +31,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from lrplan._blas import one_blas_thread
-from lrplan.errors import FitError, LrplanWarning
+from lrplan.errors import ConfigError, FitError, LrplanWarning
 
 
 @dataclass
@@ -238,3 +238,34 @@ def warn_all(messages: Sequence[str]) -> None:
     """Emit each message as an :class:`LrplanWarning`."""
     for m in messages:
         warnings.warn(LrplanWarning(m), stacklevel=3)
+
+
+def band_z(level: float) -> float:
+    """Two-sided normal quantile of a band ``level`` in (0, 1) (0.9 -> 1.645)."""
+    from scipy.stats import norm
+
+    if not 0 < level < 1:
+        raise ConfigError(f"band level must be in (0, 1), got {level}")
+    return float(norm.ppf(0.5 + level / 2))
+
+
+def bootstrap_weights(sizes: Sequence[int], rng: np.random.Generator, curves: bool = True) -> tuple[list[int], np.ndarray]:
+    """One bootstrap draw over curves of ``sizes`` points: curves resampled with replacement
+    (``curves=False``: every curve kept once, a stratified draw for designs of few curves, each
+    its own schedule) and, within each drawn curve, moving blocks of points (up to 10 blocks of >= 5
+    points). Returns the indices of the drawn curves and the residual weights of their points,
+    concatenated in that order (sqrt of the multiplicity; a point in no drawn block keeps a small
+    weight so that every curve's schedule information stays in the fit)."""
+    counts = (np.bincount(rng.integers(0, len(sizes), len(sizes)), minlength=len(sizes)) if curves
+              else np.ones(len(sizes), dtype=int))
+    use = [i for i in range(len(sizes)) if counts[i] > 0]
+    w = []
+    for i in use:
+        n = int(sizes[i])
+        nb = max(1, min(10, n // 5))
+        edges = np.linspace(0, n, nb + 1).astype(int)
+        mult = np.zeros(n)
+        for b in rng.integers(0, nb, nb):
+            mult[edges[b]:edges[b + 1]] += 1
+        w.append(np.sqrt(np.maximum(mult, 1e-3) * counts[i]))
+    return use, np.concatenate(w) if w else np.zeros(0)

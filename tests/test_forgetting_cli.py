@@ -44,10 +44,13 @@ def test_cpt_fit_then_predict_a_proposed_schedule(curves_csv, tmp_path, capsys):
     assert main(["cpt", "predict", str(law_path), "--schedule", f"{PT} + wsd:peak=2e-3,floor=2e-4,warmup=20,cooldown=0.3,steps=600",
                  "--switch", "600", "--every", "100", "--out", str(pred_csv)]) == 0
     table = pd.read_csv(pred_csv)
-    assert list(table.columns) == ["step", "lr", "loss", "shift"]
+    assert list(table.columns) == ["step", "lr", "loss", "lo", "hi", "shift"]
+    assert (table["lo"] <= table["loss"]).all() and (table["loss"] <= table["hi"]).all()
+    assert d["uncertainty"]["leave_one_out"] and len(d["uncertainty"]["bootstrap"]) == 10  # CLI defaults
     assert table["step"].tolist() == [100, 200, 300, 400, 500, 599, 600, 700, 800, 900, 1000, 1100, 1199]
     assert (table.loc[table["step"] < 600, "shift"] == 0).all() and table["shift"].iloc[-1] == pytest.approx(0.3 * (1 - (1 + 30 * 0.9) ** -0.2), rel=0.05)
-    assert "final" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "left out rewarm3" in out and "90 % band" in out and "final" in out
 
 
 @pytest.mark.parametrize("args, msg", [
@@ -59,6 +62,7 @@ def test_cpt_fit_then_predict_a_proposed_schedule(curves_csv, tmp_path, capsys):
     (["--switch", "600", "--replay-law", "--no-anneal-cpt"], "anneal_cpt=False leaves out the C2"),
     (["--switch", "600", "--lam", "auto"], "--lam: expected a momentum in \\(0, 1\\) or 'fit', got 'auto'"),
     (["--switch", "600", "--lam", "1.5"], "lam: momentum must be in \\(0, 1\\)"),
+    (["--switch", "600", "--boot", "-1"], "n_boot: bootstrap refits must be a whole number >= 0"),
 ])
 def test_cpt_fit_bad_input_is_one_line_and_exit_2(curves_csv, tmp_path, capsys, args, msg):
     code = main(["cpt", "fit", str(curves_csv), "--split", "val", "--out", str(tmp_path / "x.json"), *args])
@@ -128,3 +132,15 @@ def test_cpt_fit_lam_and_transient_options_are_saved(curves_csv, tmp_path):
                  "--lam", "0.99"]) == 0
     d = json.loads(law_path.read_text())
     assert d["transient"] is False and d["lam"] == 0.99 and "D" not in d["params"]
+
+
+def test_cpt_predict_with_a_bad_band_level_is_one_line_and_exit_2(curves_csv, tmp_path, capsys):
+    law_path = tmp_path / "cpt.json"
+    assert main(["cpt", "fit", str(curves_csv), "--split", "val", "--switch", "600", "--boot", "0", "--no-loo",
+                 "--out", str(law_path)]) == 0
+    capsys.readouterr()
+    code = main(["cpt", "predict", str(law_path), "--schedule", f"{PT} + {CPTS['rewarm1']}", "--switch", "600",
+                 "--level", "1.5", "--out", str(tmp_path / "p.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "band level must be in (0, 1)" in err
+    assert not (tmp_path / "p.csv").exists()

@@ -5,6 +5,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lrplan.errors import ConfigError, FitError, LoadError, LrplanWarning
 from lrplan.forgetting import CPTLaw, ContinualRun, ForgettingLaw, annealing_areas, compare, elapsed, forgetting_curve
@@ -411,3 +413,88 @@ def test_new_domain_l0_may_lie_below_the_measured_loss_because_adaptation_takes_
     assert min(r.loss.min() for r in runs) < 2.0  # the generating L0 lies above every measured loss
     law = CPTLaw("cpt").fit(runs)
     assert law.params_["L0"] == pytest.approx(2.0, rel=0.05) and law.params_["B"] == pytest.approx(-1.0, rel=0.1)
+
+
+# --- CPT prediction bands ---------------------------------------------------------------------
+
+FIT_SPECS = {"rewarm-full": "cosine:peak=3e-3,floor=3e-4,warmup=20,steps=600",
+             "rewarm-third": "cosine:peak=1e-3,floor=1e-4,warmup=20,steps=600"}
+HELD_SPEC = "wsd:peak=2e-3,floor=2e-4,warmup=20,cooldown=0.3,steps=600"
+
+
+def test_band_without_refits_is_the_in_sample_scatter_after_the_switch_only():
+    runs = [_run(spec, name, noise=5e-3, seed=i) for i, (name, spec) in enumerate(FIT_SPECS.items())]
+    law = CPTLaw("pt").fit(runs)
+    after = np.concatenate([r.steps >= 600 for r in runs])
+    fitted = np.concatenate([law.predict(r) for r in runs])
+    loss = np.concatenate([r.loss for r in runs])
+    sd = np.sqrt(np.mean(((loss - fitted) / loss)[after] ** 2))
+    assert law.res_rel_sd_ == pytest.approx(sd, rel=1e-9) and sd == pytest.approx(5e-3, rel=0.3)
+    held = _run(HELD_SPEC, "held", noise=0.0)
+    pred, lo, hi = law.predict_band(held, level=0.9)
+    before = held.steps < 600
+    np.testing.assert_array_equal(lo[before], pred[before])
+    np.testing.assert_allclose(hi[~before], pred[~before] * (1 + 1.6448536 * sd), rtol=1e-6)
+    np.testing.assert_allclose(lo[~before], pred[~before] * (1 - 1.6448536 * sd), rtol=1e-6)
+
+
+def test_bootstrap_and_leave_one_run_out_widen_the_band_and_it_covers_the_held_out_schedule():
+    runs = [_run(spec, name, noise=5e-3, seed=i) for i, (name, spec) in enumerate(FIT_SPECS.items())]
+    held = _run(HELD_SPEC, "held", noise=0.0)
+    plain = CPTLaw("pt").fit(runs)
+    law = CPTLaw("pt", n_boot=8, loo=True, seed=3).fit(runs)
+    assert law.params_ == plain.params_                       # the refits leave the point fit alone
+    assert len(law.boot_) == 8 and [d["held_out"] for d in law.loo_] == ["rewarm-full", "rewarm-third"]
+    loo = np.sqrt(np.mean([d["rel_rms"] ** 2 for d in law.loo_]))
+    assert law.model_rel_sd() == max(law.res_rel_sd_, loo)
+    pred, lo, hi = law.predict_band(held)
+    _, plo, phi = plain.predict_band(held)
+    assert np.all(hi - lo >= phi - plo - 1e-12) and np.all(hi[held.steps < 600] > pred[held.steps < 600])
+    after = held.steps >= 600                                 # the true curve of the unseen schedule
+    assert np.all((lo[after] <= held.loss[after]) & (held.loss[after] <= hi[after]))
+    again = CPTLaw("pt", n_boot=8, loo=True, seed=3).fit(runs)
+    assert again.boot_ == law.boot_                            # seeded
+
+
+def test_leave_one_run_out_with_one_run_warns_and_band_options_are_checked():
+    run = _run(FIT_SPECS["rewarm-full"], "only")
+    with pytest.warns(LrplanWarning, match="leave-one-run-out needs two or more runs"):
+        law = CPTLaw("pt", loo=True).fit([run])
+    assert law.loo_ == [] and law.model_rel_sd() == law.res_rel_sd_
+    for bad in (-1, 2.5, True):
+        with pytest.raises(ConfigError, match="n_boot"):
+            CPTLaw("pt", n_boot=bad)
+    with pytest.raises(ConfigError, match="band level must be in"):
+        law.predict_band(run, level=1.5)
+
+
+def test_band_round_trips_through_json_and_a_malformed_uncertainty_is_refused(tmp_path):
+    runs = [_run(spec, name, noise=5e-3, seed=i) for i, (name, spec) in enumerate(FIT_SPECS.items())]
+    law = CPTLaw("pt", n_boot=4, loo=True).fit(runs)
+    law.save(tmp_path / "cpt.json")
+    back = CPTLaw.load(tmp_path / "cpt.json")
+    held = _run(HELD_SPEC, "held", noise=0.0)
+    for a, b in zip(back.predict_band(held), law.predict_band(held)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    d = json.loads((tmp_path / "cpt.json").read_text())
+    for bad in ({"bootstrap": [{"L0": 1.0}]}, {"leave_one_out": [{"held_out": "a"}]}, {"residual_rel_sd": -1}):
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps({**d, "uncertainty": {**d["uncertainty"], **bad}}))
+        with pytest.raises(LoadError, match="cpt law JSON"):
+            CPTLaw.load(path)
+    del d["uncertainty"]                                       # a law file written before bands
+    (tmp_path / "old.json").write_text(json.dumps(d))
+    old = CPTLaw.load(tmp_path / "old.json")
+    pred, lo, hi = old.predict_band(held)
+    np.testing.assert_array_equal(lo, pred)
+
+
+@given(st.lists(st.integers(1, 80), min_size=1, max_size=6), st.integers(0, 2**32 - 1), st.booleans())
+def test_bootstrap_weights_cover_the_drawn_curves(sizes, seed, curves):
+    from lrplan.fitting import bootstrap_weights
+
+    use, w = bootstrap_weights(sizes, np.random.default_rng(seed), curves=curves)
+    assert use == sorted(set(use)) and set(use) <= set(range(len(sizes))) and use
+    assert w.size == sum(sizes[i] for i in use) and np.all(w > 0)
+    if not curves:
+        assert use == list(range(len(sizes)))

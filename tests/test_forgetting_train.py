@@ -197,3 +197,12 @@ def test_copy_baseline_copies_the_fit_run_nearest_in_continual_lr_area(bench):
 def test_model_text_reads_the_size_of_a_trained_run(bench, tmp_path):
     (tmp_path / "meta.json").write_text(json.dumps({"params": 120_576, "model": {"n_layer": 2, "n_embd": 64}}))
     assert bench("cpt_predict").model_text(tmp_path) == "0.12M params, 2 layers, width 64"
+
+
+def test_cpt_bands_smoke_scores_both_bands_on_the_held_out_run(bench):
+    res = bench("cpt_bands").main(["--smoke"])
+    rows = res["smoke"]
+    assert [(r["seed"], r["domain"]) for r in rows] == [(0, "pt"), (0, "cpt")]
+    for r in rows:
+        assert r["full"]["half"] >= r["scatter"]["half"] > 0 and 0 <= r["full"]["phase"] <= 1
+        assert np.isfinite(r["final_err"]) and r["loo"] > 0

@@ -72,6 +72,9 @@ def cpt_fit(
     lam: Annotated[str, typer.Option(help="Momentum of the annealing area: a value in (0, 1) (paper: 0.999) or 'fit' (chosen from 0.95-0.999 by the fit).")] = "0.999",
     transient: Annotated[bool, typer.Option("--transient/--no-transient", help="Add the early-training transient D*exp(-S1/s0), for fits that include the first few hundred steps of pre-training.")] = False,
     first_step: Annotated[int, typer.Option(help="Ignore evaluations before this step.")] = 1,
+    boot: Annotated[int, typer.Option(help="Bootstrap refits for the prediction band (0 = none).")] = 10,
+    loo: Annotated[bool, typer.Option(help="Leave-one-run-out refits: the error on an unseen continual schedule enters the band.")] = True,
+    seed: Annotated[int, typer.Option(help="Random seed of the bootstrap.")] = 0,
     plot: Annotated[Optional[Path], typer.Option(help="Write a plot of data and fit.")] = None,
 ):
     """Fit the CPT law to one domain's validation loss of one or more continual runs."""
@@ -79,9 +82,13 @@ def cpt_fit(
 
     loaded = [_from(r, first_step) for r in load_runs(runs, split, switch, replay)]
     law = CPTLaw(domain, replay=replay_form if replay_law else False, size=size_law, skip=skip, lam=_lam(lam),
-                 shift_clock=shift_clock, shift_form=shift_form, anneal_cpt=anneal_cpt, transient=transient).fit(loaded)
+                 shift_clock=shift_clock, shift_form=shift_form, anneal_cpt=anneal_cpt, transient=transient,
+                 n_boot=boot, loo=loo and len(loaded) > 1, seed=seed).fit(loaded)
     law.save(out)
     console.print(f"{law!r}", highlight=False, soft_wrap=True)
+    unseen = "".join(f"; left out {d['held_out']}: {100 * d['rel_rms']:.2f} %" for d in law.loo_)
+    console.print(f"relative error after the switch: in-sample RMS {100 * law.res_rel_sd_:.2f} %{unseen}; "
+                  f"band model error {100 * law.model_rel_sd():.2f} %, {len(law.boot_)} bootstrap refits", highlight=False)
     err_console.print(f"wrote {out}")
     if plot is not None:
         _plot_continual([(f"{split} ({domain})", loaded, law)], plot)
@@ -120,7 +127,8 @@ def cpt_predict(
     replay: Annotated[float, typer.Option(help="Replay fraction of old data after the switch, in [0, 1].")] = 0.0,
     params: Annotated[Optional[float], typer.Option(help="Model size N (size-extended laws).")] = None,
     every: Annotated[int, typer.Option(help="Report every K steps.")] = 50,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write step,lr,loss,shift as CSV.")] = None,
+    level: Annotated[float, typer.Option(help="Probability of the prediction band, in (0, 1).")] = 0.9,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write step,lr,loss,lo,hi,shift as CSV.")] = None,
     plot: Annotated[Optional[Path], typer.Option(help="Write a plot of the predicted loss.")] = None,
 ):
     """Predict one domain's loss under a proposed continual schedule (re-warm peak, re-decay, replay)."""
@@ -138,10 +146,12 @@ def cpt_predict(
     lr = parse(schedule, steps).array()
     run = ContinualRun(lr, switch, replay=replay, params=params, name="proposed")
     grid = np.unique(np.concatenate([np.arange(every, lr.size, every), [switch - 1, lr.size - 1]]))
-    pred = law.predict(run, grid)
-    table = pd.DataFrame({"step": grid, "lr": lr[grid], "loss": pred, "shift": law.shift(run, grid)})
+    pred, lo, hi = law.predict_band(run, grid, level)
+    table = pd.DataFrame({"step": grid, "lr": lr[grid], "loss": pred, "lo": lo, "hi": hi, "shift": law.shift(run, grid)})
+    band = (f" ({100 * level:g} % band {lo[-1]:.4f}-{hi[-1]:.4f})" if hi[-1] > lo[-1] else
+            " (no band: the law was fitted without refits and without continual evaluations)")
     console.print(f"{law.domain} domain, switch {switch}, replay {replay:g}: loss before switch "
-                  f"{pred[grid == switch - 1][0]:.4f}, final {pred[-1]:.4f} nats (shift {table['shift'].iloc[-1]:+.4f})",
+                  f"{pred[grid == switch - 1][0]:.4f}, final {pred[-1]:.4f} nats{band} (shift {table['shift'].iloc[-1]:+.4f})",
                   highlight=False)
     if out is not None:
         _io.write_csv(out, table, float_format="%.8g")

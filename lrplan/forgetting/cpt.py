@@ -59,6 +59,22 @@ structure of Bethune et al. 2025); Eq. 8's exponential factor is nearly linear i
 Fitting (paper App. C): Huber (delta 1e-3) on log loss, bounded, best of a start grid. The start
 grid is found by variable projection: for each value of the non-linear parameters on a grid the
 linear ones (L0, A, C1, C2, B, F) are solved by least squares, the best few seeds are refined.
+
+Uncertainty (lrplan): :meth:`CPTLaw.predict_band` gives pred * (1 +- z*sqrt(sd_boot^2 + sd_model^2))
+after the switch (sd_boot only before it, where the fit is in-sample on the shared pre-training):
+
+* sd_boot, the parameter noise: ``n_boot`` refits on stratified block-bootstrap draws (every run
+  kept, moving blocks of its evaluations resampled; each refit starts from the fit and keeps its
+  momentum). Runs are not resampled as the loss laws' bootstrap does (:mod:`lrplan.laws.base`): a
+  CPT fit has two or three continual schedules, and a draw with one of them twice leaves the
+  schedule dependence unidentified.
+* sd_model = max(sd_res, sd_loo): sd_res is the scatter of one evaluation about the law, the RMS
+  relative residual of the fit after the switch (step-to-step fluctuation plus the misfit on the
+  fitted schedules); sd_loo (``loo=True``) is the error on a continual schedule the fit has not
+  seen: the law is refitted once per run with that run left out, and sd_loo is the RMS over those
+  runs of the relative error of predicting the left-out continual phase. With two fit runs each of
+  those refits sees a single continual schedule, so sd_loo overstates the error of the full fit:
+  the band is then conservative, and narrows as more continual schedules are fitted.
 """
 
 from __future__ import annotations
@@ -73,6 +89,7 @@ import numpy as np
 
 from lrplan import _io
 from lrplan.errors import ConfigError, FitError, LoadError, LrplanWarning
+from lrplan import fitting
 from lrplan.fitting import Param
 from lrplan.forgetting._fit import r2_score, read_json, robust_fit
 
@@ -208,10 +225,15 @@ class CPTLaw:
             (``False``, lrplan option for the old domain; see the module docstring).
         transient: add the early-training transient D*exp(-S1/s0) (lrplan option; see the module
             docstring). For fits that include the first few hundred steps of pre-training.
+        n_boot: bootstrap refits for :meth:`predict_band` (0 = none; module docstring).
+        loo: leave-one-run-out refits (each run left out in turn): the error on a left-out continual
+            schedule enters the band (module docstring); needs two or more runs.
+        seed: random seed of the bootstrap.
 
     Fitted attributes: ``params_`` (dict, absolute-LR units), ``lam_`` (the momentum used),
-    ``r2_`` (on loss), ``huber_``
-    (mean Huber on log loss), ``n_points_``, ``n_runs_``.
+    ``r2_`` (on loss), ``huber_`` (mean Huber on log loss), ``n_points_``, ``n_runs_``, ``boot_``
+    (bootstrap parameter sets), ``res_rel_sd_`` (RMS relative residual after the switch), ``loo_``
+    (per left-out run: ``held_out``, ``rel_rms`` and ``final_rel`` of its continual phase).
 
     >>> from lrplan.schedules import parse
     >>> lr = parse("constant:peak=3e-3,steps=400 + cosine:peak=3e-3,floor=3e-4,warmup=20,steps=400").array()
@@ -224,7 +246,8 @@ class CPTLaw:
 
     def __init__(self, domain: str = "pt", replay: bool = False, size: bool = False, lam: float | str = 0.999,
                  delta: float = 1e-3, skip: int = 0, shift_clock: str = "lr_area", warmup: str = "include",
-                 shift_form: str = "saturating", anneal_cpt: bool = True, transient: bool = False):
+                 shift_form: str = "saturating", anneal_cpt: bool = True, transient: bool = False,
+                 n_boot: int = 0, loo: bool = False, seed: int = 0):
         if domain not in DOMAINS:
             raise ConfigError(f"domain: must be 'pt' (old data) or 'cpt' (new data), got {domain!r}")
         grid = LAM_GRID if lam == "fit" else tuple(lam) if isinstance(lam, (tuple, list)) else (lam,)
@@ -255,6 +278,12 @@ class CPTLaw:
         if transient not in (True, False):
             raise ConfigError(f"transient: must be True or False, got {transient!r}")
         self.shift_form, self.anneal_cpt, self.transient = shift_form, bool(anneal_cpt), bool(transient)
+        if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 0:
+            raise ConfigError(f"n_boot: bootstrap refits must be a whole number >= 0, got {n_boot!r}")
+        self.n_boot, self.loo, self.seed = int(n_boot), bool(loo), int(seed)
+        #: bootstrap parameter sets and leave-one-run-out records (empty until fitted with n_boot / loo)
+        self.boot_: list[dict[str, float]] = []
+        self.loo_: list[dict] = []
         self._lin = _linear_names(self.size, self.anneal_cpt, self.transient)
         self._nln = _nonlinear_names(self.replay, self.size, self.transient)
 
@@ -304,6 +333,7 @@ class CPTLaw:
             Ns.append(np.full(int(keep.sum()), run.params if run.params is not None else 1.0))
             ys.append(loss[keep] if use_loss else np.zeros(int(keep.sum())))
         ar = {k: np.concatenate([a[k] for a in ars]) for k in ars[0]}
+        self._sizes = [y.size for y in ys]
         return ar, np.concatenate(rs), np.concatenate(Ns), np.concatenate(ys)
 
     def _eval(self, ar, r, N, params) -> np.ndarray:
@@ -316,25 +346,37 @@ class CPTLaw:
 
     # -- fit / predict -------------------------------------------------------------
     def fit(self, runs: Sequence[ContinualRun]) -> "CPTLaw":
-        """Fit the law to the evaluation losses of ``runs`` (all on this law's domain)."""
+        """Fit the law to the evaluation losses of ``runs`` (all on this law's domain), then the
+        bootstrap and leave-one-run-out refits when asked for (``n_boot``, ``loo``)."""
+        runs = list(runs)
+        self._fit_point(runs)
+        self.boot_ = self._bootstrap(runs) if self.n_boot else []
+        self.loo_ = self._leave_one_out(runs) if self.loo else []
+        return self
+
+    def _one_momentum(self, lam: float) -> "CPTLaw":
+        """An unfitted copy with the same options, the momentum ``lam`` and no refits."""
+        law = copy.copy(self)
+        law.lam, law._lam_grid, law.n_boot, law.loo = lam, (lam,), 0, False
+        return law
+
+    def _fit_point(self, runs: list[ContinualRun]) -> None:
         if len(self._lam_grid) > 1:  # best momentum of the grid by the training objective
             best = None
             for lam in self._lam_grid:
-                law = copy.copy(self)  # same options, one momentum
-                law.lam, law._lam_grid = lam, (lam,)
+                law = self._one_momentum(lam)
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    law.fit(runs)
+                    law._fit_point(runs)
                 if best is None or law.huber_ < best[0].huber_:
                     best = (law, caught)
             law, caught = best
             for w in caught:
-                warnings.warn(w.message, stacklevel=2)
-            for k in ("params_", "fit_warnings_", "r2_", "huber_", "n_points_", "n_runs_", "lam_"):
+                warnings.warn(w.message, stacklevel=3)
+            for k in ("params_", "fit_warnings_", "r2_", "huber_", "n_points_", "n_runs_", "lam_", "res_rel_sd_"):
                 setattr(self, k, getattr(law, k))
-            return self
+            return
         self.lam_ = self._lam_grid[0]
-        runs = list(runs)
         if not runs:
             raise FitError("cpt fit: no runs given")
         for run in runs:
@@ -351,24 +393,15 @@ class CPTLaw:
         if y.size < len(lin) + len(nln) + 2:
             raise FitError(f"cpt fit: {y.size} usable points for {len(lin) + len(nln)} parameters")
         seeds = self._seeds(ar, r, N, y)
-        lo = {"L0": 1e-6, "A": 0.0, "alpha": 0.01, "E": 1e-6, "beta": -2.0 if self.shift_form == "boxcox" else 1e-3,
-              "a1": -20.0, "a2": 1e-3,
-              "g1": -2.0, "g2": -2.0, "g3": 0.0, "s0": 1e-6}
-        hi = {"alpha": 3.0, "E": 1e9, "beta": 3.0, "a1": 20.0, "a2": 1e5 if self.replay_form == "hyperbolic" else 30.0, "g1": 2.0, "g2": 2.0, "g3": 2.0,
-              "L0": self._l0_max(y), "s0": self._s0_max(ar) if self.transient else np.inf}
-        names = lin + nln
-        params = [Param(n, seeds[0][n], lo.get(n, -np.inf), hi.get(n, np.inf), log=n in ("E", "s0")) for n in names]
-
-        def model(theta):
-            with np.errstate(all="ignore"):
-                return self._eval(ar, r, N, dict(zip(names, theta)))
-
+        names, params, model = self._problem(ar, r, N, y, seeds[0])
         res = robust_fit(model, params, y, [[sd[n] for n in names] for sd in seeds], delta=self.delta, log=True,
                          label=f"cpt law ({self.domain})")
         self.params_ = {k: float(v) for k, v in res.params.items()}
         self.fit_warnings_ = list(res.warnings)
         cost = res.cost
         pred = self._eval(ar, r, N, self.params_)
+        after = ar["Ncpt"] > 0  # steps >= the switch
+        self.res_rel_sd_ = float(np.sqrt(np.mean(((y - pred) / y)[after] ** 2))) if after.any() else 0.0
         self.r2_ = r2_score(y, pred)
         self.huber_ = float(cost / y.size)
         self.n_points_, self.n_runs_ = int(y.size), len(runs)
@@ -376,8 +409,98 @@ class CPTLaw:
         if (self.domain == "pt" and B < 0) or (self.domain == "cpt" and B > 0):
             warnings.warn(LrplanWarning(
                 f"cpt law ({self.domain}): fitted shift B = {B:.3g} has the unexpected sign "
-                f"({'forgetting' if self.domain == 'pt' else 'adaptation'} expected); check the domain"), stacklevel=2)
-        return self
+                f"({'forgetting' if self.domain == 'pt' else 'adaptation'} expected); check the domain"), stacklevel=3)
+
+    def _problem(self, ar, r, N, y, start: dict):
+        """Parameter names, :class:`~lrplan.fitting.Param` list (``start`` as init, the bounds) and
+        model function of a fit to the stacked data."""
+        lo = {"L0": 1e-6, "A": 0.0, "alpha": 0.01, "E": 1e-6, "beta": -2.0 if self.shift_form == "boxcox" else 1e-3,
+              "a1": -20.0, "a2": 1e-3,
+              "g1": -2.0, "g2": -2.0, "g3": 0.0, "s0": 1e-6}
+        hi = {"alpha": 3.0, "E": 1e9, "beta": 3.0, "a1": 20.0, "a2": 1e5 if self.replay_form == "hyperbolic" else 30.0, "g1": 2.0, "g2": 2.0, "g3": 2.0,
+              "L0": self._l0_max(y), "s0": self._s0_max(ar) if self.transient else np.inf}
+        names = self._lin + self._nln
+        params = [Param(n, start[n], lo.get(n, -np.inf), hi.get(n, np.inf), log=n in ("E", "s0")) for n in names]
+
+        def model(theta):
+            with np.errstate(all="ignore"):
+                return self._eval(ar, r, N, dict(zip(names, theta)))
+
+        return names, params, model
+
+    # -- uncertainty -----------------------------------------------------------------
+    def _bootstrap(self, runs: list[ContinualRun]) -> list[dict[str, float]]:
+        """``n_boot`` refits on stratified block-bootstrap draws of the evaluations (module
+        docstring), each from the fitted parameters with the fitted momentum."""
+        law = self._one_momentum(self.lam_)
+        rng = np.random.default_rng(self.seed)
+        out = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for _ in range(self.n_boot):
+                law._stack(runs, use_loss=True)  # points per run after the fit's filters
+                use, w = fitting.bootstrap_weights(law._sizes, rng, curves=False)
+                ar, r, N, y = law._stack([runs[i] for i in use], use_loss=True)
+                names, params, model = law._problem(ar, r, N, y, self.params_)
+                try:
+                    res = fitting.fit(model, params, y, [[self.params_[n] for n in names]], delta=self.delta,
+                                      log=True, weights=w, max_nfev=100 * len(names), label="cpt law bootstrap")
+                except FitError:
+                    continue
+                out.append({k: float(v) for k, v in res.params.items()})
+        if len(out) < max(2, self.n_boot // 2):
+            warnings.warn(LrplanWarning(f"cpt law ({self.domain}): only {len(out)} of {self.n_boot} bootstrap refits "
+                                        "converged; the band's parameter noise is poorly estimated"), stacklevel=3)
+        return out
+
+    def _leave_one_out(self, runs: list[ContinualRun]) -> list[dict]:
+        """Per run with continual evaluations: refit (same options and momentum) without that run,
+        and score the prediction of its continual phase (relative error, (loss - pred) / loss)."""
+        held = [i for i, run in enumerate(runs) if np.any(run.steps >= run.switch)]
+        if len(held) < 2:
+            warnings.warn(LrplanWarning(f"cpt law ({self.domain}): leave-one-run-out needs two or more runs with "
+                                        "evaluations after the switch; the band has no error for an unseen schedule"),
+                          stacklevel=3)
+            return []
+        out = []
+        for i in held:
+            run = runs[i]
+            rest = [runs[j] for j in range(len(runs)) if j != i]
+            law = self._one_momentum(self.lam_)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    law._fit_point(rest)
+            except FitError:
+                continue
+            after = run.select(run.steps >= run.switch)
+            rel = (after.loss - law.predict(after)) / after.loss
+            out.append({"held_out": run.name, "rel_rms": float(np.sqrt(np.nanmean(rel ** 2))),
+                        "final_rel": float(rel[-1]), "params": dict(law.params_)})
+        return out
+
+    def model_rel_sd(self) -> float:
+        """sd_model of the band after the switch: max(sd_res, sd_loo) (module docstring)."""
+        loo = float(np.sqrt(np.mean([d["rel_rms"] ** 2 for d in self.loo_]))) if self.loo_ else 0.0
+        return max(getattr(self, "res_rel_sd_", 0.0), loo)
+
+    def predict_band(self, run: ContinualRun, steps=None, level: float = 0.9):
+        """``(loss, lo, hi)`` in nats at ``steps`` (default: the run's evaluation steps): the
+        prediction and a ``level`` band, pred * (1 +- z*sqrt(sd_boot^2 + sd_model^2)), sd_model after
+        the switch only (module docstring). A law fitted without bootstrap refits has sd_boot = 0."""
+        z = fitting.band_z(level)
+        pred = self.predict(run, steps)
+        steps = run.steps if steps is None else np.asarray(steps, dtype=np.int64)
+        sd = np.zeros_like(pred)
+        if len(self.boot_) > 1:
+            ar = run.areas(steps, self._lam, self.warmup)
+            r = np.full(steps.size, run.replay)
+            N = np.full(steps.size, run.params if run.params is not None else 1.0)
+            with np.errstate(all="ignore"):
+                sims = np.array([self._eval(ar, r, N, p) for p in self.boot_])
+            sd = np.nanstd(sims / pred, axis=0, ddof=1)
+        tot = np.sqrt(sd ** 2 + np.where(steps >= run.switch, self.model_rel_sd(), 0.0) ** 2)
+        return pred, pred * (1 - z * tot), pred * (1 + z * tot)
 
     def _l0_max(self, y: np.ndarray) -> float:
         """Upper bound of L0: min(loss) on the old domain, max(loss) on the new one (module docstring)."""
@@ -459,8 +582,11 @@ class CPTLaw:
         return {"law": "cpt", "domain": self.domain, "replay": replay, "size": self.size, "lam": self._lam, "warmup": self.warmup,
                 "delta": self.delta, "skip": self.skip, "shift_clock": self.shift_clock, "shift_form": self.shift_form,
                 "anneal_cpt": self.anneal_cpt, "transient": self.transient, "units": {"lr": "absolute", "S1": "sum of absolute LR over steps"},
+                "n_boot": self.n_boot, "loo": self.loo, "seed": self.seed,
                 "params": self.params_,
-                "metrics": {"r2": self.r2_, "huber": self.huber_, "n_points": self.n_points_, "n_runs": self.n_runs_}}
+                "metrics": {"r2": self.r2_, "huber": self.huber_, "n_points": self.n_points_, "n_runs": self.n_runs_},
+                "uncertainty": {"bootstrap": self.boot_, "residual_rel_sd": getattr(self, "res_rel_sd_", 0.0),
+                                "leave_one_out": self.loo_}}
 
     @classmethod
     def from_dict(cls, d: dict) -> "CPTLaw":
@@ -468,7 +594,8 @@ class CPTLaw:
             raise LoadError("cpt law JSON: missing 'law': 'cpt' or 'params'")
         law = cls(d.get("domain", "pt"), d.get("replay", False), d.get("size", False), d.get("lam", 0.999),
                   d.get("delta", 1e-3), d.get("skip", 0), d.get("shift_clock", "lr_area"), d.get("warmup", "include"),
-                  d.get("shift_form", "saturating"), d.get("anneal_cpt", True), d.get("transient", False))
+                  d.get("shift_form", "saturating"), d.get("anneal_cpt", True), d.get("transient", False),
+                  n_boot=d.get("n_boot", 0), loo=d.get("loo", False), seed=d.get("seed", 0))
         need = set(law._lin + law._nln)
         missing = need - set(d["params"])
         if missing:
@@ -477,6 +604,17 @@ class CPTLaw:
         m = d.get("metrics", {})
         law.r2_, law.huber_ = m.get("r2", float("nan")), m.get("huber", float("nan"))
         law.n_points_, law.n_runs_ = m.get("n_points", 0), m.get("n_runs", 0)
+        unc = d.get("uncertainty") if isinstance(d.get("uncertainty"), dict) else {}
+        boot, loo = unc.get("bootstrap") or [], unc.get("leave_one_out") or []
+        if not all(isinstance(p, dict) and need <= set(p) for p in boot) or not all(
+                isinstance(x, dict) and isinstance(x.get("rel_rms"), (int, float)) for x in loo):
+            raise LoadError("cpt law JSON: malformed 'uncertainty' (bootstrap parameter sets or leave-one-out records)")
+        law.boot_ = [{k: float(v) for k, v in p.items()} for p in boot]
+        sd = unc.get("residual_rel_sd", 0.0)
+        if not isinstance(sd, (int, float)) or not np.isfinite(sd) or sd < 0:
+            raise LoadError(f"cpt law JSON: 'residual_rel_sd' must be a number >= 0, got {sd!r}")
+        law.res_rel_sd_ = float(sd)
+        law.loo_ = list(loo)
         return law
 
     def save(self, path) -> Path:

@@ -82,12 +82,7 @@ def window_tail(d: CurveData, frac: float) -> CurveData:
     return replace(d, steps=d.steps[keep], loss=d.loss[keep])
 
 
-def _z(level: float) -> float:
-    from scipy.stats import norm
-
-    if not 0 < level < 1:
-        raise LrplanError(f"band level must be in (0, 1), got {level}")
-    return float(norm.ppf(0.5 + level / 2))
+_z = fitting.band_z
 
 
 class Law:
@@ -262,22 +257,10 @@ class Law:
         rng = np.random.default_rng(self.seed)
         out = []
         for _ in range(self.n_boot):
-            pick = rng.integers(0, len(data), len(data))
-            counts = np.bincount(pick, minlength=len(data))
-            use = [i for i in range(len(data)) if counts[i] > 0]
-            w = []
-            for i in use:
-                n = data[i].steps.size
-                nb = max(1, min(10, n // 5))
-                edges = np.linspace(0, n, nb + 1).astype(int)
-                mult = np.zeros(n)
-                for b in rng.integers(0, nb, nb):
-                    mult[edges[b]:edges[b + 1]] += 1
-                mult = np.maximum(mult, 1e-3) * counts[i]  # keep every point's schedule information
-                w.append(np.sqrt(mult))
+            use, w = fitting.bootstrap_weights([d.steps.size for d in data], rng)
             try:
                 r = self._fit_theta([data[i] for i in use], peak, [feats[i] for i in use], start=self.theta_,
-                                    weights=np.concatenate(w))
+                                    weights=w)
             except FitError:
                 continue
             out.append(self._to_abs(r.theta, peak))
