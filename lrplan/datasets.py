@@ -3,6 +3,9 @@
 * The multi-power-law curves (Luo et al. 2025, arXiv:2503.12811; MIT, see
   ``lrplan/data/mpl/LICENSE``): 9 schedules x 3 model sizes (25M, 100M, 400M), the official
   TRAIN/TEST split, the exact schedules, the published parameters and metrics.
+* Continual pre-training curves made by lrplan's trainer (``lrplan/data/cpt/README.md``): a data
+  switch from Python source to English prose with 5 % replay under three re-warmed schedules,
+  both domains' validation loss, 3 seeds (:func:`cpt_runs`).
 """
 
 from __future__ import annotations
@@ -93,3 +96,33 @@ def mpl_optimized_schedule(size="100") -> np.ndarray:
     """The repository's optimised LR for steps 2160..23999 of the 24,000-step budget (shape (21840,))."""
     s = _check_size(size)
     return np.load(data_dir() / "mpl" / "optimized_schedules" / f"{s}.npy")
+
+
+CPT_CONTINUAL = ("rewarm3", "rewarm1", "wsd2")
+CPT_SEEDS = (0, 1, 2)
+
+
+def cpt_runs(split: str = "val_old", seed: int = 0) -> dict:
+    """The bundled continual pre-training runs of one seed as
+    :class:`~lrplan.forgetting.ContinualRun` objects keyed by the continual schedule (``rewarm3``,
+    ``rewarm1``, ``wsd2``): the exact LR of every step (absolute), the switch step (600), the
+    replay fraction (0.05), the parameter count, and the validation loss (nats/byte) of ``split``
+    (``val_old`` = the old domain, Python source; ``val_new`` = the new one, English prose) every
+    10 steps."""
+    from lrplan.forgetting.runs import from_curves
+
+    if split not in ("val_old", "val_new"):
+        raise LrplanError(f"continual pre-training data: split must be 'val_old' or 'val_new', got {split!r}")
+    if seed not in CPT_SEEDS:
+        raise LrplanError(f"continual pre-training data: seed must be one of {CPT_SEEDS}, got {seed!r}")
+    folder = data_dir() / "cpt"
+    runs = pd.read_csv(folder / "runs.csv")
+    runs = runs[runs["seed"] == seed]
+    rows = pd.read_csv(folder / "curves.csv.gz")
+    meta = {r.run: RunMeta(run=r.run, schedule=r.schedule, params=float(r.params), source="lrplan/data/cpt")
+            for r in runs.itertuples()}
+    curves = Curves(rows[rows["run"].isin(meta)], meta, source="lrplan/data/cpt/curves.csv.gz")
+    # the trainer-folder rule of lrplan.forgetting.runs.from_trainer_run, so fits match the benchmarks'
+    out = {r.continual: from_curves(curves, r.run, split, int(r.switch), float(r.replay), name=r.continual)
+           for r in runs.itertuples()}
+    return {k: out[k] for k in CPT_CONTINUAL}

@@ -231,6 +231,34 @@ def test_from_curves_rebuilds_the_lr_from_the_schedule_spec_and_measures_forgett
     np.testing.assert_allclose(dl, [0, 0.3, 0.5])
     with pytest.raises(LoadError, match="no LR at every step and has no schedule spec"):
         from_curves(Curves.from_frame(frame), "a", "val_old", switch=100)
+    # a trainer's log: the last evaluation is after all 200 updates (step 200), the spec has its own length
+    logged = pd.concat([frame, pd.DataFrame({"run": ["a"], "split": ["val_old"], "step": [200], "loss": [2.5]})])
+    run = from_curves(Curves.from_frame(logged, meta={"a": RunMeta("a", schedule=spec)}), "a", "val_old", switch=100)
+    assert run.lr.size == 200 and run.steps.tolist() == [50, 99, 120, 199]
+    unsized = "constant:peak=2e-3"                                   # sized by the logged steps
+    run = from_curves(Curves.from_frame(frame, meta={"a": RunMeta("a", schedule=unsized)}), "a", "val_old", switch=100)
+    assert run.lr.size == 200
+
+
+def test_bundled_cpt_runs_are_the_trainer_runs_of_the_cpt_benchmark():
+    from lrplan.datasets import CPT_CONTINUAL, cpt_runs
+    from lrplan.errors import LrplanError
+
+    for split in ("val_old", "val_new"):
+        runs = cpt_runs(split, seed=2)
+        assert tuple(runs) == CPT_CONTINUAL
+        for name, run in runs.items():
+            assert (run.name, run.switch, run.replay, run.params, run.lr.size) == (name, 600, 0.05, 120576.0, 1200)
+            assert run.steps.tolist() == list(range(0, 1200, 10)) and np.all((run.loss > 1.5) & (run.loss < 6.0))
+        np.testing.assert_array_equal(runs["wsd2"].lr, parse(
+            "wsd:peak=3e-3,warmup=20,cooldown=0.2,floor=3e-4,steps=600 + wsd:peak=2e-3,warmup=20,cooldown=0.3,floor=2e-4,steps=600").array())
+        np.testing.assert_array_equal(runs["rewarm1"].loss[:60], runs["rewarm3"].loss[:60])  # one pre-training run
+    old, new = cpt_runs("val_old", 0)["rewarm3"], cpt_runs("val_new", 0)["rewarm3"]
+    assert old.loss[-1] > old.loss[59] and new.loss[-1] < new.loss[59]  # forgetting and adaptation
+    with pytest.raises(LrplanError, match="split must be"):
+        cpt_runs("val", 0)
+    with pytest.raises(LrplanError, match="seed must be one of"):
+        cpt_runs("val_old", 5)
 
 
 def test_cpt_law_with_the_steps_clock_for_the_shift_term(tmp_path):

@@ -206,3 +206,14 @@ def test_cpt_bands_smoke_scores_both_bands_on_the_held_out_run(bench):
     for r in rows:
         assert r["full"]["half"] >= r["scatter"]["half"] > 0 and 0 <= r["full"]["phase"] <= 1
         assert np.isfinite(r["final_err"]) and r["loo"] > 0
+
+
+def test_make_cpt_curves_smoke_writes_both_domains_and_the_runs_table(bench):
+    import pandas as pd
+
+    dest = bench("make_cpt_curves").main(["--smoke"])
+    runs = pd.read_csv(dest / "runs.csv")
+    curves = pd.read_csv(dest / "curves.csv.gz")
+    assert sorted(runs["continual"]) == ["rewarm1", "rewarm3", "wsd2"] and set(runs["replay"]) == {0.05}
+    assert set(curves["split"]) == {"val_old", "val_new"} and set(curves["run"]) == set(runs["run"])
+    assert list(curves.columns) == ["run", "split", "step", "loss"]

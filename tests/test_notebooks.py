@@ -29,3 +29,9 @@ def test_proxy_runs_notebook(tmp_path):
     nb = run("proxy_runs.ipynb", tmp_path)
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "WSD held out: mean error" in text
+
+
+def test_continual_pretraining_notebook(tmp_path):
+    nb = run("continual_pretraining.ipynb", tmp_path)
+    text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "held out wsd2, val_old: predicted final" in text and "re-warm peak" in text

@@ -496,9 +496,10 @@ class CPTLaw:
             ar = run.areas(steps, self._lam, self.warmup)
             r = np.full(steps.size, run.replay)
             N = np.full(steps.size, run.params if run.params is not None else 1.0)
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # steps with S1 = 0 predict NaN
                 sims = np.array([self._eval(ar, r, N, p) for p in self.boot_])
-            sd = np.nanstd(sims / pred, axis=0, ddof=1)
+                sd = np.nanstd(sims / pred, axis=0, ddof=1)
         tot = np.sqrt(sd ** 2 + np.where(steps >= run.switch, self.model_rel_sd(), 0.0) ** 2)
         return pred, pred * (1 - z * tot), pred * (1 + z * tot)
 

@@ -33,9 +33,13 @@ def per_step_lr(curves: Curves, run: str) -> np.ndarray:
             return lr
     spec = curves.meta[run].schedule if run in curves.meta else None
     if spec and spec != "custom":
+        from lrplan.errors import SpecError
         from lrplan.schedules import parse
 
-        return parse(spec, int(d["step"].max()) + 1).array()
+        try:  # a spec with its own length (the trainer's meta.json) ...
+            return parse(spec).array()
+        except SpecError:  # ... or one sized by the logged steps
+            return parse(spec, int(d["step"].max()) + 1).array()
     raise LoadError(f"{curves.source}: run {run!r} logs no LR at every step and has no schedule spec; "
                     "the CPT law needs the LR of every step")
 
