@@ -489,9 +489,11 @@ def test_leave_one_run_out_with_one_run_warns_and_band_options_are_checked():
     with pytest.warns(LrplanWarning, match="leave-one-run-out needs two or more runs"):
         law = CPTLaw("pt", loo=True).fit([run])
     assert law.loo_ == [] and law.model_rel_sd() == law.res_rel_sd_
-    for bad in (-1, 2.5, True):
+    for bad in (-1, 2.5, True, "10"):
         with pytest.raises(ConfigError, match="n_boot"):
             CPTLaw("pt", n_boot=bad)
+    with pytest.raises(ConfigError, match="seed: must be a whole number"):
+        CPTLaw("pt", seed="x")
     with pytest.raises(ConfigError, match="band level must be in"):
         law.predict_band(run, level=1.5)
 

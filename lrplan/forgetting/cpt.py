@@ -80,6 +80,7 @@ after the switch (sd_boot only before it, where the fit is in-sample on the shar
 from __future__ import annotations
 
 import copy
+import numbers
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -87,9 +88,8 @@ from typing import Sequence
 
 import numpy as np
 
-from lrplan import _io
+from lrplan import _io, fitting
 from lrplan.errors import ConfigError, FitError, LoadError, LrplanWarning
-from lrplan import fitting
 from lrplan.fitting import Param
 from lrplan.forgetting._fit import r2_score, read_json, robust_fit
 
@@ -278,8 +278,10 @@ class CPTLaw:
         if transient not in (True, False):
             raise ConfigError(f"transient: must be True or False, got {transient!r}")
         self.shift_form, self.anneal_cpt, self.transient = shift_form, bool(anneal_cpt), bool(transient)
-        if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 0:
+        if isinstance(n_boot, bool) or not isinstance(n_boot, numbers.Integral) or n_boot < 0:
             raise ConfigError(f"n_boot: bootstrap refits must be a whole number >= 0, got {n_boot!r}")
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise ConfigError(f"seed: must be a whole number, got {seed!r}")
         self.n_boot, self.loo, self.seed = int(n_boot), bool(loo), int(seed)
         #: bootstrap parameter sets and leave-one-run-out records (empty until fitted with n_boot / loo)
         self.boot_: list[dict[str, float]] = []
@@ -437,9 +439,10 @@ class CPTLaw:
         out = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            law._stack(runs, use_loss=True)  # points per run after the fit's filters
+            sizes = law._sizes
             for _ in range(self.n_boot):
-                law._stack(runs, use_loss=True)  # points per run after the fit's filters
-                use, w = fitting.bootstrap_weights(law._sizes, rng, curves=False)
+                use, w = fitting.bootstrap_weights(sizes, rng, curves=False)
                 ar, r, N, y = law._stack([runs[i] for i in use], use_loss=True)
                 names, params, model = law._problem(ar, r, N, y, self.params_)
                 try:
