@@ -144,3 +144,15 @@ def test_cpt_predict_with_a_bad_band_level_is_one_line_and_exit_2(curves_csv, tm
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and "band level must be in (0, 1)" in err
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_cpt_predict_with_a_law_file_from_before_bands_says_it_has_no_band(curves_csv, tmp_path, capsys):
+    law_path = tmp_path / "cpt.json"
+    assert main(["cpt", "fit", str(curves_csv), "--split", "val", "--switch", "600", "--boot", "0", "--no-loo",
+                 "--out", str(law_path)]) == 0
+    d = json.loads(law_path.read_text())
+    del d["uncertainty"]
+    law_path.write_text(json.dumps(d))
+    capsys.readouterr()
+    assert main(["cpt", "predict", str(law_path), "--schedule", f"{PT} + {CPTS['rewarm1']}", "--switch", "600"]) == 0
+    assert "no band: the law file holds no bootstrap refits" in " ".join(capsys.readouterr().out.split())

@@ -149,7 +149,7 @@ def cpt_predict(
     pred, lo, hi = law.predict_band(run, grid, level)
     table = pd.DataFrame({"step": grid, "lr": lr[grid], "loss": pred, "lo": lo, "hi": hi, "shift": law.shift(run, grid)})
     band = (f" ({100 * level:g} % band {lo[-1]:.4f}-{hi[-1]:.4f})" if hi[-1] > lo[-1] else
-            " (no band: the law was fitted without refits and without continual evaluations)")
+            " (no band: the law file holds no bootstrap refits and no error estimate; refit with `lrplan cpt fit`)")
     console.print(f"{law.domain} domain, switch {switch}, replay {replay:g}: loss before switch "
                   f"{pred[grid == switch - 1][0]:.4f}, final {pred[-1]:.4f} nats{band} (shift {table['shift'].iloc[-1]:+.4f})",
                   highlight=False)

@@ -111,7 +111,7 @@ def _at_bound(report: dict) -> list[str]:
         return [str(n) for n in report["at_bound"]]
     names = []
     for m in report.get("warnings") or []:
-        head, sep, tail = str(m).partition("parameter(s) at a bound:")
+        _, sep, tail = str(m).partition("parameter(s) at a bound:")
         if sep:
             names += [n.strip() for n in tail.split(",") if n.strip()]
     return names
