@@ -1,7 +1,6 @@
 """Forgetting clocks, forgetting-curve families and the continual pre-training law."""
 
 import json
-import warnings
 
 import numpy as np
 import pytest

@@ -209,8 +209,6 @@ def test_cpt_bands_smoke_scores_both_bands_on_the_held_out_run(bench):
 
 
 def test_make_cpt_curves_smoke_writes_both_domains_and_the_runs_table(bench):
-    import pandas as pd
-
     dest = bench("make_cpt_curves").main(["--smoke"])
     runs = pd.read_csv(dest / "runs.csv")
     curves = pd.read_csv(dest / "curves.csv.gz")
