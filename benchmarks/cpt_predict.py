@@ -64,8 +64,10 @@ separate check, reported whatever its outcome.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -115,13 +117,8 @@ FIXED = "lam fit + transient"
 SELECTION = "mean of leave-one-fit-run-out continual-phase rel. RMSE and truncated-fit final-loss rel. error"
 
 
-
-
 def model_text(folder) -> str:
     """Size and shape of a trained run's model from its ``meta.json``, e.g. ``0.12M params, 2 layers, width 64``."""
-    import json
-    from pathlib import Path
-
     meta = json.loads((Path(folder) / "meta.json").read_text())
     return f"{meta['params'] / 1e6:.2f}M params, {meta['model']['n_layer']} layers, width {meta['model']['n_embd']}"
 
@@ -135,6 +132,7 @@ def copy_baseline(held, fit_runs: dict) -> tuple[str, float]:
 
     near = min(fit_runs, key=lambda n: abs(area(fit_runs[n]) - area(held)))
     return near, float(abs(fit_runs[near].loss[-1] / held.loss[-1] - 1.0))
+
 
 #: the predict benchmark's own (longer, less noisy) setting: phase lengths and fixed validation batches
 LONG = dict(pt=600, cpt=600, eval_every=10, eval_batches=4, eval_batch_size=64)
