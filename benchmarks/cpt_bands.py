@@ -58,8 +58,7 @@ def band_scores(law, held) -> dict:
         inside = (lo <= held.loss) & (held.loss <= hi)
         out[name] = {"final": bool(inside[-1]), "phase": float(inside[after].mean()),
                      "half": float((hi[-1] - lo[-1]) / 2 / pred[-1])}
-    pred = law.predict(held)
-    out["final_err"] = float(pred[-1] / held.loss[-1] - 1.0)
+    out["final_err"] = float(pred[-1] / held.loss[-1] - 1.0)  # the prediction is the same for both bands
     out["loo"] = law.model_rel_sd()
     return out
 

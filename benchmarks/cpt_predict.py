@@ -123,14 +123,16 @@ def model_text(folder) -> str:
     return f"{meta['params'] / 1e6:.2f}M params, {meta['model']['n_layer']} layers, width {meta['model']['n_embd']}"
 
 
+def end_area(run) -> float:
+    """LR area since the switch (S1cpt) at the run's last evaluation."""
+    return float(run.areas(run.steps[-1:])["S1cpt"][0])
+
+
 def copy_baseline(held, fit_runs: dict) -> tuple[str, float]:
     """The law-free baseline: predict the held-out run's final loss as the final loss of the fit run
-    (of ``fit_runs``, name -> run) whose LR area since the switch (S1cpt at its last evaluation) is
+    (of ``fit_runs``, name -> run) whose LR area since the switch at the end (:func:`end_area`) is
     nearest; returns that run's name and the relative error."""
-    def area(run):
-        return float(run.areas(run.steps[-1:])["S1cpt"][0])
-
-    near = min(fit_runs, key=lambda n: abs(area(fit_runs[n]) - area(held)))
+    near = min(fit_runs, key=lambda n: abs(end_area(fit_runs[n]) - end_area(held)))
     return near, float(abs(fit_runs[near].loss[-1] / held.loss[-1] - 1.0))
 
 
@@ -412,9 +414,8 @@ def main(argv=None) -> dict:
     base = result["baseline"]
     lines += ["", "Law-free baseline, not a law: predict the held-out run's final loss as the final loss of the fit run "
               "with the nearest LR area since the switch (" + ", ".join(sorted({f"`{n}`" for n, _ in base.values()}))
-              + f"; S1cpt at the end {loaded[HELD, seeds[0], 'pt'].areas(loaded[HELD, seeds[0], 'pt'].steps[-1:])['S1cpt'][0]:.2f} "
-              "for the held-out run, " + ", ".join(
-                  f"{loaded[n, seeds[0], 'pt'].areas(loaded[n, seeds[0], 'pt'].steps[-1:])['S1cpt'][0]:.2f} for `{n}`" for n in FIT)
+              + f"; S1cpt at the end {end_area(loaded[HELD, seeds[0], 'pt']):.2f} for the held-out run, "
+              + ", ".join(f"{end_area(loaded[n, seeds[0], 'pt']):.2f} for `{n}`" for n in FIT)
               + "). It needs a fit run that ends where the new schedule will, and says nothing about the curve before "
               "the end; it is here to show what the final-loss bar asks of a law in this design. Final-loss error per "
               "seed, old / new: " + "; ".join(

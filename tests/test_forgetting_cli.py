@@ -156,3 +156,12 @@ def test_cpt_predict_with_a_law_file_from_before_bands_says_it_has_no_band(curve
     capsys.readouterr()
     assert main(["cpt", "predict", str(law_path), "--schedule", f"{PT} + {CPTS['rewarm1']}", "--switch", "600"]) == 0
     assert "no band: the law file holds no bootstrap refits" in " ".join(capsys.readouterr().out.split())
+
+
+def test_cpt_fit_on_one_run_says_its_band_has_no_unseen_schedule_error(curves_csv, tmp_path, capsys):
+    one = tmp_path / "one.csv"
+    frame = pd.read_csv(curves_csv)
+    frame[frame["run"] == "rewarm3"].to_csv(one, index=False)
+    assert main(["cpt", "fit", str(one), "--split", "val", "--switch", "600", "--boot", "0",
+                 "--out", str(tmp_path / "one.json")]) == 0
+    assert "leave-one-run-out needs two or more runs" in capsys.readouterr().err

@@ -83,7 +83,7 @@ def cpt_fit(
     loaded = [_from(r, first_step) for r in load_runs(runs, split, switch, replay)]
     law = CPTLaw(domain, replay=replay_form if replay_law else False, size=size_law, skip=skip, lam=_lam(lam),
                  shift_clock=shift_clock, shift_form=shift_form, anneal_cpt=anneal_cpt, transient=transient,
-                 n_boot=boot, loo=loo and len(loaded) > 1, seed=seed).fit(loaded)
+                 n_boot=boot, loo=loo, seed=seed).fit(loaded)
     law.save(out)
     console.print(f"{law!r}", highlight=False, soft_wrap=True)
     unseen = "".join(f"; left out {d['held_out']}: {100 * d['rel_rms']:.2f} %" for d in law.loo_)

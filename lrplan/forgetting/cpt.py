@@ -439,15 +439,14 @@ class CPTLaw:
         out = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            law._stack(runs, use_loss=True)  # points per run after the fit's filters
-            sizes = law._sizes
+            ar, r, N, y = law._stack(runs, use_loss=True)  # every run is in every (stratified) draw
+            names, params, model = law._problem(ar, r, N, y, self.params_)
+            start = [[self.params_[n] for n in names]]
             for _ in range(self.n_boot):
-                use, w = fitting.bootstrap_weights(sizes, rng, curves=False)
-                ar, r, N, y = law._stack([runs[i] for i in use], use_loss=True)
-                names, params, model = law._problem(ar, r, N, y, self.params_)
+                _, w = fitting.bootstrap_weights(law._sizes, rng, curves=False)
                 try:
-                    res = fitting.fit(model, params, y, [[self.params_[n] for n in names]], delta=self.delta,
-                                      log=True, weights=w, max_nfev=100 * len(names), label="cpt law bootstrap")
+                    res = fitting.fit(model, params, y, start, delta=self.delta, log=True, weights=w,
+                                      max_nfev=100 * len(names), label="cpt law bootstrap")
                 except FitError:
                     continue
                 out.append({k: float(v) for k, v in res.params.items()})
@@ -492,13 +491,10 @@ class CPTLaw:
         prediction and a ``level`` band, pred * (1 +- z*sqrt(sd_boot^2 + sd_model^2)), sd_model after
         the switch only (module docstring). A law fitted without bootstrap refits has sd_boot = 0."""
         z = fitting.band_z(level)
-        pred = self.predict(run, steps)
-        steps = run.steps if steps is None else np.asarray(steps, dtype=np.int64)
+        steps, ar, r, N = self._inputs(run, steps)
+        pred = self._predict(ar, r, N)
         sd = np.zeros_like(pred)
         if len(self.boot_) > 1:
-            ar = run.areas(steps, self._lam, self.warmup)
-            r = np.full(steps.size, run.replay)
-            N = np.full(steps.size, run.params if run.params is not None else 1.0)
             with np.errstate(all="ignore"), warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # steps with S1 = 0 predict NaN
                 sims = np.array([self._eval(ar, r, N, p) for p in self.boot_])
@@ -553,30 +549,32 @@ class CPTLaw:
         if not hasattr(self, "params_"):
             raise FitError("cpt law is not fitted yet; call fit() or load a fitted law")
 
-    def predict(self, run: ContinualRun, steps=None) -> np.ndarray:
-        """Predicted loss (nats) of this law's domain for ``run`` at ``steps`` (default: the
-        run's evaluation steps; steps with S1 = 0, e.g. step 0 of a warmup from 0, give NaN)."""
+    def _inputs(self, run: ContinualRun, steps=None, need_size: bool = True):
+        """``(steps, areas, replay, N)`` of ``run`` at ``steps`` (default: its evaluation steps);
+        ``need_size``: a size-extended law needs the run's parameter count."""
         self._check()
         steps = run.steps if steps is None else np.asarray(steps, dtype=np.int64)
         if steps.size and (steps.min() < 0 or steps.max() >= run.lr.size):
             raise ConfigError(f"{run.name}: prediction steps must lie in 0..{run.lr.size - 1}")
-        if self.size and run.params is None:
+        if need_size and self.size and run.params is None:
             raise ConfigError(f"{run.name}: this law has the size extension; give params (model size N)")
         ar = run.areas(steps, self._lam, self.warmup)
-        r = np.full(steps.size, run.replay)
-        N = np.full(steps.size, run.params if run.params is not None else 1.0)
-        out = self._eval(ar, r, N, self.params_)
-        return np.where(ar["S1pt"] + ar["S1cpt"] > 0, out, np.nan)
+        return (steps, ar, np.full(steps.size, run.replay),
+                np.full(steps.size, run.params if run.params is not None else 1.0))
+
+    def _predict(self, ar, r, N) -> np.ndarray:
+        """The fitted law on prepared inputs; NaN where S1 = 0."""
+        return np.where(ar["S1pt"] + ar["S1cpt"] > 0, self._eval(ar, r, N, self.params_), np.nan)
+
+    def predict(self, run: ContinualRun, steps=None) -> np.ndarray:
+        """Predicted loss (nats) of this law's domain for ``run`` at ``steps`` (default: the
+        run's evaluation steps; steps with S1 = 0, e.g. step 0 of a warmup from 0, give NaN)."""
+        return self._predict(*self._inputs(run, steps)[1:])
 
     def shift(self, run: ContinualRun, steps=None) -> np.ndarray:
         """The distribution-shift term alone (nats): forgetting (> 0) or adaptation (< 0)."""
-        self._check()
-        steps = run.steps if steps is None else np.asarray(steps, dtype=np.int64)
-        ar = run.areas(steps, self._lam, self.warmup)
-        zero = {k: 0.0 for k in self._lin}
-        p = {**self.params_, **zero, "B": self.params_["B"]}
-        r = np.full(steps.size, run.replay)
-        N = np.full(steps.size, run.params if run.params is not None else 1.0)
+        _, ar, r, N = self._inputs(run, steps, need_size=False)  # the shift term does not depend on N
+        p = {**self.params_, **{k: 0.0 for k in self._lin}, "B": self.params_["B"]}
         return self._columns(ar, r, N, p)["B"] * self.params_["B"]
 
     # -- persistence -------------------------------------------------------------
